@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed
+# here, into .venv, from the pinned requirements.lock.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint messages
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+# Embedded set-up: SQLite under var/, demo data on first run, development server on loopback.
+run: export DEBUG ?= true
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "  Post Vendita: http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password 'demo'): admin, backoffice, postvendita, tecnico"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# SQLite unless DATABASE_URL points at PostgreSQL.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Refresh the Italian catalogue after changing visible strings (needs gettext's xgettext).
+messages: install
+	$(PY) manage.py makemessages -l it --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages -l it --ignore=.venv

@@ -1,0 +1,230 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import (
+    Agent,
+    Customer,
+    DealSubject,
+    Order,
+    OrderLine,
+    OrderType,
+    PaymentTerms,
+    Product,
+    VatRate,
+)
+
+
+def localize_decimals(form: forms.BaseForm) -> None:
+    """Accept and show amounts the Italian way (1.234,56)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DecimalField):
+            field.localize = True
+            field.widget.is_localized = True
+            # A localized number input would reject the comma, so amounts are text inputs.
+            field.widget.input_type = "text"
+            field.widget.attrs.setdefault("inputmode", "decimal")
+
+
+class StyledForm:
+    """Bootstrap classes on every widget and Italian amounts, for forms rendered field by field.
+    Subclasses adjust their fields in setup_fields(), before the styling is applied."""
+
+    small = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_fields()
+        localize_decimals(self)
+        self.style_widgets()
+
+    def setup_fields(self):
+        pass
+
+    def style_widgets(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm" if self.small else "form-select"
+            else:
+                css = "form-control form-control-sm" if self.small else "form-control"
+            widget.attrs["class"] = css
+
+
+class OrderFilterForm(StyledForm, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=60)
+    order_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=OrderType.objects.all(), required=False
+    )
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", "---------"), *Order.Status.choices], required=False
+    )
+    origin = forms.ChoiceField(
+        label=_("Source"), choices=[("", "---------"), *Order.Origin.choices], required=False
+    )
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)
+
+    def setup_fields(self):
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset.none()
+        data = self.cleaned_data
+        if data["q"]:
+            queryset = queryset.filter(number__icontains=data["q"]) | queryset.filter(
+                protocol__icontains=data["q"]
+            )
+        for name in ("order_type", "customer", "status", "origin"):
+            if data[name]:
+                queryset = queryset.filter(**{name: data[name]})
+        if data["date_from"]:
+            queryset = queryset.filter(date__gte=data["date_from"])
+        if data["date_to"]:
+            queryset = queryset.filter(date__lte=data["date_to"])
+        return queryset
+
+
+class OrderCreateForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["order_type", "customer", "date", "deal_subject"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def setup_fields(self):
+        self.fields["order_type"].queryset = OrderType.objects.filter(active=True)
+        self.fields["customer"].queryset = Customer.objects.filter(active=True)
+        self.fields["deal_subject"].queryset = DealSubject.objects.filter(active=True)
+
+
+class OrderHeaderForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["date", "deal_subject", "payment_terms", "notes"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def setup_fields(self):
+        self.fields["deal_subject"].queryset = DealSubject.objects.filter(active=True)
+        self.fields["payment_terms"].queryset = PaymentTerms.objects.filter(active=True)
+
+
+class OrderLineForm(StyledForm, forms.ModelForm):
+    small = True
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "product",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "vat_rate",
+        ]
+
+    def setup_fields(self):
+        # An inactive product stays on the lines that already have it, but cannot be chosen anew.
+        current = self.instance.product_id if self.instance.pk else None
+        self.fields["product"].queryset = Product.objects.filter(active=True) | (
+            Product.objects.filter(pk=current)
+        )
+        self.fields["vat_rate"].queryset = VatRate.objects.filter(active=True)
+        self.fields["vat_rate"].required = False
+        self.fields["vat_rate"].empty_label = _("by product/customer")
+        self.fields["description"].required = False
+        self.fields["unit_price"].required = False
+        self.fields["discount_percent"].required = False
+        self.fields["quantity"].initial = Decimal("1")
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity <= 0:
+            raise forms.ValidationError(_("The quantity must be greater than zero."))
+        return quantity
+
+    def clean_unit_price(self):
+        price = self.cleaned_data["unit_price"]
+        if price is not None and price < 0:
+            raise forms.ValidationError(_("The price cannot be negative."))
+        return price
+
+    def clean_discount_percent(self):
+        discount = self.cleaned_data["discount_percent"]
+        if discount is not None and not Decimal("0") <= discount <= Decimal("100"):
+            raise forms.ValidationError(_("The discount must be between 0 and 100%."))
+        return discount
+
+
+class CustomerForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "vat_number",
+            "tax_code",
+            "address",
+            "postal_code",
+            "city",
+            "province",
+            "email",
+            "payment_terms",
+            "vat_exemption",
+            "agent",
+            "discount_percent",
+            "active",
+        ]
+
+    def clean_tax_code(self):
+        return self.cleaned_data["tax_code"].upper()
+
+    def clean_province(self):
+        return self.cleaned_data["province"].upper()
+
+
+class ProductForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["code", "description", "unit", "list_price", "vat_rate", "active"]
+
+
+class OrderTypeForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = OrderType
+        fields = ["code", "name", "kind", "numbering_pattern", "active"]
+
+
+class DealSubjectForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = DealSubject
+        fields = ["name", "active"]
+
+
+class PaymentTermsForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = PaymentTerms
+        fields = ["code", "name", "active"]
+
+
+class VatRateForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = VatRate
+        fields = ["code", "description", "rate", "nature", "active"]
+
+
+class AgentForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = ["code", "name", "active"]

@@ -1,0 +1,280 @@
+"""Operations on Orders/Offers. Each write is one transaction that locks the order it changes,
+checks the rules, writes, recomputes the totals and appends to the order's event log."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date as date_type
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backoffice.exceptions import OrderNotCancellable, OrderNotEditable
+from backoffice.models import (
+    Customer,
+    DealSubject,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderType,
+    Product,
+    VatRate,
+)
+
+PROTOCOL_SCOPE = "protocol"
+
+
+def allocate_numbers(*, scope: str, year: int, count: int = 1) -> range:
+    """Reserve `count` consecutive numbers of a yearly sequence.
+
+    One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: atomic on PostgreSQL and SQLite alike, and
+    the row it writes stays locked until the caller's transaction ends, so two transactions never
+    get the same numbers and a rolled-back one gives its numbers back.
+    """
+    table = connection.ops.quote_name("backoffice_numbersequence")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, year, last_value) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (scope, year) DO UPDATE SET last_value = {table}.last_value + %s "
+            "RETURNING last_value",
+            [scope, year, count, count],
+        )
+        last = cursor.fetchone()[0]
+    return range(last - count + 1, last + 1)
+
+
+def format_protocol(*, year: int, seq: int) -> str:
+    return f"{seq:05}/{year}"
+
+
+def number_scope(order_type: OrderType) -> str:
+    return f"type:{order_type.pk}"
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line to be written: what the billing services hand to create_order."""
+
+    product: Product
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal = Decimal("0")
+    vat_rate: VatRate | None = None
+    source: object | None = None
+
+
+def line_vat_rate(*, product: Product, vat_exemption: VatRate | None) -> VatRate:
+    """The product's rate, unless the customer has an exemption (DESIGN §6)."""
+    return vat_exemption or product.vat_rate
+
+
+def record_event(*, order: Order, kind: str, actor, message: str = "") -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, message=message[:500])
+
+
+def _set_source(obj, source) -> None:
+    if source is not None:
+        obj.source_type = ContentType.objects.get_for_model(source)
+        obj.source_id = source.pk
+
+
+def _build_line(order: Order, position: int, draft: LineDraft) -> OrderLine:
+    line = OrderLine(
+        order=order,
+        position=position,
+        product=draft.product,
+        description=draft.description,
+        quantity=draft.quantity,
+        unit_price=draft.unit_price,
+        discount_percent=draft.discount_percent,
+        vat_rate=draft.vat_rate
+        or line_vat_rate(product=draft.product, vat_exemption=order.vat_exemption),
+    )
+    line.net_amount = line.compute_net_amount()
+    _set_source(line, draft.source)
+    return line
+
+
+def _store_totals(order: Order, lines: Iterable[OrderLine]) -> None:
+    summary = order.vat_summary(lines)
+    order.total_net, order.total_vat, order.total = (
+        summary.total_net,
+        summary.total_vat,
+        summary.total,
+    )
+
+
+def _save_after_line_change(order: Order) -> None:
+    _store_totals(order, order.lines.select_related("vat_rate"))
+    _mark_edited(order)
+    order.save(update_fields=["total_net", "total_vat", "total", "from_defaults", "updated_at"])
+
+
+@transaction.atomic
+def create_order(
+    *,
+    order_type: OrderType,
+    customer: Customer,
+    actor,
+    lines: Iterable[LineDraft] = (),
+    date: date_type | None = None,
+    deal_subject: DealSubject | None = None,
+    origin: str = Order.Origin.MANUAL,
+    source=None,
+    from_defaults: bool = False,
+    event_message: str = "",
+) -> Order:
+    """Create an Order/Offer with the customer's defaults (payment terms, VAT exemption, agent,
+    discount) and the acting user as owner, numbered from its type's pattern and the yearly
+    protocol. Lines and totals are written in the same transaction."""
+    date = date or timezone.localdate()
+    seq = allocate_numbers(scope=number_scope(order_type), year=date.year)[0]
+    protocol_seq = allocate_numbers(scope=PROTOCOL_SCOPE, year=date.year)[0]
+    order = Order(
+        order_type=order_type,
+        number=order_type.format_number(year=date.year, seq=seq),
+        protocol=format_protocol(year=date.year, seq=protocol_seq),
+        date=date,
+        customer=customer,
+        owner=actor,
+        deal_subject=deal_subject,
+        payment_terms=customer.payment_terms,
+        vat_exemption=customer.vat_exemption,
+        agent=customer.agent,
+        discount_percent=customer.discount_percent,
+        origin=origin,
+        from_defaults=from_defaults,
+    )
+    _set_source(order, source)
+    order.save()
+    built = [_build_line(order, position, draft) for position, draft in enumerate(lines, 1)]
+    OrderLine.objects.bulk_create(built)
+    if built:
+        _store_totals(order, built)
+        order.save(update_fields=["total_net", "total_vat", "total"])
+    record_event(
+        order=order,
+        kind=OrderEvent.Kind.CREATED,
+        actor=actor,
+        message=event_message or order.get_origin_display(),
+    )
+    return order
+
+
+def _lock_editable(order: Order) -> Order:
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if not locked.is_editable:
+        raise OrderNotEditable()
+    return locked
+
+
+def _describe_changes(before: dict, after: dict, labels: dict) -> str:
+    changes = [
+        f"{labels[name]}: {before[name] if before[name] not in (None, '') else '—'} → "
+        f"{after[name] if after[name] not in (None, '') else '—'}"
+        for name in after
+        if before[name] != after[name]
+    ]
+    return "; ".join(changes)
+
+
+def _mark_edited(order: Order) -> None:
+    # The banner "generated with the default settings" stays only until someone edits the order.
+    order.from_defaults = False
+
+
+@transaction.atomic
+def update_order_header(*, order: Order, actor, changes: dict) -> Order:
+    """Change header fields of a draft order; the event says what changed from what."""
+    order = _lock_editable(order)
+    labels = {name: Order._meta.get_field(name).verbose_name for name in changes}
+    before = {name: getattr(order, name) for name in changes}
+    if before == changes:
+        return order
+    for name, value in changes.items():
+        setattr(order, name, value)
+    _mark_edited(order)
+    order.save()
+    record_event(
+        order=order,
+        kind=OrderEvent.Kind.EDITED,
+        actor=actor,
+        message=_describe_changes(before, changes, labels),
+    )
+    return order
+
+
+@transaction.atomic
+def add_line(*, order: Order, actor, draft: LineDraft) -> OrderLine:
+    order = _lock_editable(order)
+    last_position = order.lines.order_by("-position").values_list("position", flat=True).first()
+    line = _build_line(order, (last_position or 0) + 1, draft)
+    line.save()
+    _save_after_line_change(order)
+    record_event(
+        order=order,
+        kind=OrderEvent.Kind.LINE_ADDED,
+        actor=actor,
+        message=f"{line.description} ({line.quantity} × {line.unit_price})",
+    )
+    return line
+
+
+LINE_EDITABLE_FIELDS = (
+    "product",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "vat_rate",
+)
+
+
+@transaction.atomic
+def update_line(*, line: OrderLine, actor, changes: dict) -> OrderLine:
+    order = _lock_editable(line.order)
+    line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
+    changes = {name: value for name, value in changes.items() if name in LINE_EDITABLE_FIELDS}
+    before = {name: getattr(line, name) for name in changes}
+    if before == changes:
+        return line
+    labels = {name: OrderLine._meta.get_field(name).verbose_name for name in changes}
+    for name, value in changes.items():
+        setattr(line, name, value)
+    line.net_amount = line.compute_net_amount()
+    line.save()
+    _save_after_line_change(order)
+    record_event(
+        order=order,
+        kind=OrderEvent.Kind.LINE_CHANGED,
+        actor=actor,
+        message=f"{_('Line')} {line.position}: {_describe_changes(before, changes, labels)}",
+    )
+    return line
+
+
+@transaction.atomic
+def remove_line(*, line: OrderLine, actor) -> None:
+    order = _lock_editable(line.order)
+    line = OrderLine.objects.get(pk=line.pk, order=order)
+    description = line.description
+    line.delete()
+    _save_after_line_change(order)
+    record_event(order=order, kind=OrderEvent.Kind.LINE_REMOVED, actor=actor, message=description)
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, actor, reason: str = "") -> Order:
+    """Cancel an order never delivered to the ERP. Its lines stop being live, which releases
+    whatever they billed (invariant 1); its Num. Ordine and Prot. Int. are never reused."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.is_cancellable:
+        raise OrderNotCancellable()
+    order.status = Order.Status.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    order.lines.update(is_live=False)
+    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, message=reason)
+    return order

@@ -1,0 +1,52 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.forms import StyledForm
+from crm_billing.functions import function_permissions
+
+
+class FunctionChoiceField(forms.ModelMultipleChoiceField):
+    """The project's functions as checkboxes, named in the user's language."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=function_permissions(), label=_("Functions"), required=False)
+
+    def label_from_instance(self, obj):
+        return gettext(obj.name)
+
+
+class FunctionsFormMixin(StyledForm):
+    def style_widgets(self):
+        super().style_widgets()
+        self.fields["functions"].widget.attrs["class"] = "form-check-input"
+
+
+class UserCreateForm(FunctionsFormMixin, UserCreationForm):
+    functions = FunctionChoiceField()
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "first_name", "last_name", "email"]
+
+    def setup_fields(self):
+        # Every account made here logs in with a password: no "unusable password" choice.
+        self.fields.pop("usable_password", None)
+
+
+class UserFunctionsForm(FunctionsFormMixin, forms.ModelForm):
+    functions = FunctionChoiceField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["first_name", "last_name", "email"]
+
+    def setup_fields(self):
+        granted = set(self.instance.user_permissions.values_list("pk", flat=True))
+        self.fields["functions"].initial = [
+            p.pk for p in self.fields["functions"].queryset if p.pk in granted
+        ]

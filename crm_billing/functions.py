@@ -1,0 +1,29 @@
+"""Every function (permission) of the project, in the order Gestione Utenti lists them.
+
+Functions are Django permissions; the constants here and in each app's permissions module are
+the only places their codenames are written."""
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+
+CONFIGURE_BILLING = "crm_billing.configure_billing"
+MANAGE_USERS = "crm_billing.manage_users"
+
+ALL_FUNCTIONS = [
+    MANAGE_ORDERS,
+    MANAGE_MASTER_DATA,
+    SEND_TO_ERP,
+    CONFIGURE_BILLING,
+    MANAGE_USERS,
+]
+
+
+def function_permissions():
+    """The Permission rows of ALL_FUNCTIONS, as a queryset for forms and services."""
+    condition = Q()
+    for perm in ALL_FUNCTIONS:
+        app_label, codename = perm.split(".")
+        condition |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(condition).select_related("content_type")

@@ -1,0 +1,239 @@
+"""Demo data for trying every path right after `make run`.
+
+It writes only into an empty database (no customer yet), so running it twice changes nothing.
+Demo users exist only through this command; all have the password "demo".
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from backoffice import services as order_services
+from backoffice.models import (
+    Agent,
+    Customer,
+    DealSubject,
+    OrderType,
+    PaymentTerms,
+    Product,
+    VatRate,
+)
+from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+from crm_billing.functions import function_permissions
+from crm_billing.services.users import create_user
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo logins, created only by this command
+
+DEMO_USERS = [
+    # username, first name, last name, functions, administrator
+    ("admin", "Anna", "Amministratrice", None, True),
+    ("backoffice", "Bruno", "Bianchi", [MANAGE_ORDERS, MANAGE_MASTER_DATA, SEND_TO_ERP], False),
+    ("postvendita", "Paola", "Russo", [], False),
+    ("tecnico", "Tommaso", "Ferrari", [], False),
+]
+
+
+def partita_iva(first_ten: str) -> str:
+    """Complete ten digits with the check digit."""
+    total = 0
+    for index, char in enumerate(first_ten):
+        digit = int(char)
+        if index % 2 == 1:
+            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
+        total += digit
+    return first_ten + str((10 - total % 10) % 10)
+
+
+CUSTOMERS = [
+    ("C0001", "Officine Meccaniche Lombarde S.r.l.", "Via Padova 12", "20127", "Milano", "MI"),
+    (
+        "C0002",
+        "Studio Associato Conti & Galli",
+        "Corso Vittorio Emanuele 45",
+        "10121",
+        "Torino",
+        "TO",
+    ),
+    ("C0003", "Ospedale San Gregorio", "Viale dei Mille 3", "50131", "Firenze", "FI"),
+    ("C0004", "Caseificio Valpadana S.p.A.", "Strada Provinciale 10", "26100", "Cremona", "CR"),
+    ("C0005", "Comune di Castelnuovo", "Piazza del Municipio 1", "40100", "Bologna", "BO"),
+    ("C0006", "Hotel Bellavista S.r.l.", "Lungomare Trieste 8", "84121", "Salerno", "SA"),
+    ("C0007", "Farmacia Centrale Dr. Rossi", "Via Roma 22", "70121", "Bari", "BA"),
+    ("C0008", "Logistica Adriatica S.r.l.", "Via del Porto 5", "60121", "Ancona", "AN"),
+    ("C0009", "Edilnord Costruzioni S.p.A.", "Via Industria 77", "25100", "Brescia", "BS"),
+    ("C0010", "Cantina Colli Euganei Soc. Coop.", "Via Vigneti 4", "35030", "Padova", "PD"),
+    ("C0011", "Istituto Scolastico Galileo", "Via Galilei 9", "00185", "Roma", "RM"),
+    ("C0012", "Panificio Santa Lucia S.n.c.", "Via Etnea 210", "95131", "Catania", "CT"),
+]
+
+
+class Command(BaseCommand):
+    help = "Loads the demo data into an empty database (does nothing if customers exist)."
+
+    def handle(self, *args, **options):
+        if Customer.objects.exists():
+            self.stdout.write("Demo data already present: nothing changed.")
+            return
+        with transaction.atomic():
+            self.load()
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write("Demo logins (password 'demo'): admin, backoffice, postvendita, tecnico")
+
+    def load(self):
+        users = self.load_users()
+        vat22 = VatRate.objects.create(code="22", description="IVA 22%", rate=Decimal("22"))
+        VatRate.objects.create(code="10", description="IVA 10%", rate=Decimal("10"))
+        VatRate.objects.create(code="4", description="IVA 4%", rate=Decimal("4"))
+        reverse_charge = VatRate.objects.create(
+            code="N6.7",
+            description="Reverse charge art. 17 c.6 DPR 633/72",
+            rate=Decimal("0"),
+            nature=VatRate.Nature.N6_7,
+        )
+        intent = VatRate.objects.create(
+            code="N3.5",
+            description="Non imponibile art. 8 c.1 lett. c) - dichiarazione d'intento",
+            rate=Decimal("0"),
+            nature=VatRate.Nature.N3_5,
+        )
+        terms = [
+            PaymentTerms.objects.create(code="RD", name="Rimessa diretta"),
+            PaymentTerms.objects.create(code="BB30", name="Bonifico 30 gg data fattura"),
+            PaymentTerms.objects.create(code="RB60", name="Ri.Ba. 60 gg fine mese"),
+        ]
+        agents = [
+            Agent.objects.create(code="AG01", name="Marco Esposito"),
+            Agent.objects.create(code="AG02", name="Giulia Romano"),
+        ]
+        customers = []
+        for index, (code, name, address, cap, city, province) in enumerate(CUSTOMERS):
+            customers.append(
+                Customer.objects.create(
+                    code=code,
+                    name=name,
+                    vat_number=partita_iva(f"0{index + 1:02}4567890"[:10]),
+                    address=address,
+                    postal_code=cap,
+                    city=city,
+                    province=province,
+                    email=f"amministrazione@{code.lower()}.example.it",
+                    payment_terms=terms[index % 3],
+                    agent=agents[index % 2] if index % 3 else None,
+                    discount_percent=Decimal("5") if index % 4 == 1 else Decimal("0"),
+                    vat_exemption=reverse_charge
+                    if code == "C0009"
+                    else (intent if code == "C0004" else None),
+                )
+            )
+        products = {
+            "CAN-ASS": Product.objects.create(
+                code="CAN-ASS",
+                description="Canone assistenza annuale",
+                unit=Product.Unit.YEARS,
+                list_price=Decimal("1200.00"),
+                vat_rate=vat22,
+            ),
+            "INT-ORA": Product.objects.create(
+                code="INT-ORA",
+                description="Intervento tecnico (ora)",
+                unit=Product.Unit.HOURS,
+                list_price=Decimal("55.00"),
+                vat_rate=vat22,
+            ),
+            "DIR-CHI": Product.objects.create(
+                code="DIR-CHI",
+                description="Diritto di chiamata",
+                unit=Product.Unit.FLAT,
+                list_price=Decimal("35.00"),
+                vat_rate=vat22,
+            ),
+            "MAN-PRG": Product.objects.create(
+                code="MAN-PRG",
+                description="Manutenzione programmata semestrale",
+                unit=Product.Unit.PIECES,
+                list_price=Decimal("480.00"),
+                vat_rate=vat22,
+            ),
+        }
+        Product.objects.create(
+            code="CAN-OLD",
+            description="Canone assistenza (listino 2023, fuori catalogo)",
+            unit=Product.Unit.YEARS,
+            list_price=Decimal("990.00"),
+            vat_rate=vat22,
+            active=False,
+        )
+        order_type = OrderType.objects.create(
+            code="OC",
+            name="Ordine cliente",
+            kind=OrderType.Kind.ORDER,
+            numbering_pattern="OC/{year}/{seq:05}",
+        )
+        OrderType.objects.create(
+            code="OFF",
+            name="Offerta",
+            kind=OrderType.Kind.OFFER,
+            numbering_pattern="OFF/{year}/{seq:05}",
+        )
+        subjects = [
+            DealSubject.objects.create(name=name)
+            for name in (
+                "Contratto di assistenza",
+                "Rinnovo contratto di assistenza",
+                "Interventi tecnici a consuntivo",
+                "Fornitura ricambi",
+            )
+        ]
+        today = timezone.localdate()
+        for index, customer in enumerate(customers[:6]):
+            order_services.create_order(
+                order_type=order_type,
+                customer=customer,
+                actor=users["backoffice"],
+                date=today - timedelta(days=3 * index),
+                deal_subject=subjects[3],
+                lines=[
+                    order_services.LineDraft(
+                        product=products["INT-ORA"],
+                        description="Intervento tecnico in sede",
+                        quantity=Decimal(index + 1),
+                        unit_price=products["INT-ORA"].list_price,
+                        discount_percent=customer.discount_percent,
+                    ),
+                    order_services.LineDraft(
+                        product=products["DIR-CHI"],
+                        description=products["DIR-CHI"].description,
+                        quantity=Decimal("1"),
+                        unit_price=products["DIR-CHI"].list_price,
+                        discount_percent=customer.discount_percent,
+                    ),
+                ],
+            )
+
+    def load_users(self):
+        users = {}
+        everything = list(function_permissions())
+        for username, first, last, functions, is_admin in DEMO_USERS:
+            granted = (
+                everything
+                if functions is None
+                else [
+                    p for p in everything if f"{p.content_type.app_label}.{p.codename}" in functions
+                ]
+            )
+            user = create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.it",
+                functions=granted,
+            )
+            if is_admin:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            users[username] = user
+        return users

@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real settings, with fast password hashing and plain static
+storage (no collectstatic before tests). DATABASE_URL still chooses SQLite or PostgreSQL."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
+# The test runner uses an in-memory database; this path only keeps var/ untouched.
+os.environ.setdefault(
+    "SQLITE_PATH", str(Path(__file__).resolve().parent.parent / "var" / "test.sqlite3")
+)
+
+from crm_billing.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]

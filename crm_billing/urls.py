@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from crm_billing import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accesso/", auth_views.LoginView.as_view(), name="login"),
+    path("uscita/", auth_views.LogoutView.as_view(), name="logout"),
+    path("lingua/", login_not_required(set_language), name="set_language"),
+    path("backoffice/", include("backoffice.urls")),
+    path("amministrazione/utenti/", views.user_list, name="user_list"),
+    path("amministrazione/utenti/nuovo/", views.user_create, name="user_create"),
+    path("amministrazione/utenti/<int:pk>/", views.user_update, name="user_update"),
+    path(
+        "amministrazione/utenti/<int:pk>/disattiva/",
+        views.user_set_active,
+        {"active": False},
+        name="user_deactivate",
+    ),
+    path(
+        "amministrazione/utenti/<int:pk>/riattiva/",
+        views.user_set_active,
+        {"active": True},
+        name="user_activate",
+    ),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "crm_billing.errors.permission_denied"
+handler404 = "crm_billing.errors.page_not_found"
+handler500 = "crm_billing.errors.server_error"
