@@ -91,7 +91,7 @@ class VatRate(MasterData):
 
     def clean(self):
         if self.nature and self.rate != 0:
-            raise ValidationError({"rate": _("An exemption must have a 0% rate.")})
+            raise ValidationError({"rate": _("An exemption must have a rate of zero.")})
 
 
 class Agent(MasterData):

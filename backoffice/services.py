@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from backoffice.exceptions import OrderNotCancellable, OrderNotEditable
@@ -171,14 +171,16 @@ def _lock_editable(order: Order) -> Order:
     return locked
 
 
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(formats.localize(value))
+
+
 def _describe_changes(before: dict, after: dict, labels: dict) -> str:
-    changes = [
-        f"{labels[name]}: {before[name] if before[name] not in (None, '') else '—'} → "
-        f"{after[name] if after[name] not in (None, '') else '—'}"
+    return "; ".join(
+        f"{labels[name]}: {_shown(before[name])} → {_shown(after[name])}"
         for name in after
         if before[name] != after[name]
-    ]
-    return "; ".join(changes)
+    )
 
 
 def _mark_edited(order: Order) -> None:

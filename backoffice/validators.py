@@ -102,14 +102,14 @@ def validate_tax_code(value: str) -> None:
 
 
 def validate_numbering_pattern(value: str) -> None:
-    fields = {name for _text, name, _spec, _conv in string.Formatter().parse(value) if name}
-    unknown = fields - {"code", "year", "seq"}
-    if unknown or not {"year", "seq"} <= fields:
-        raise ValidationError(
-            _("The pattern must contain {year} and {seq}, and may contain {code}."),
-            code="invalid_pattern",
-        )
+    invalid = ValidationError(
+        _("The pattern must contain {year} and {seq}, and may contain {code}."),
+        code="invalid_pattern",
+    )
     try:
+        fields = {name for _text, name, _spec, _conv in string.Formatter().parse(value) if name}
         value.format(code="X", year=2026, seq=1)
     except (ValueError, IndexError, KeyError) as exc:
-        raise ValidationError(_("Invalid pattern: %(error)s"), params={"error": exc}) from exc
+        raise invalid from exc
+    if fields - {"code", "year", "seq"} or not {"year", "seq"} <= fields:
+        raise invalid

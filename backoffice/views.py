@@ -64,17 +64,22 @@ def _render_order(request, order, *, bound_line=None, add_form=None, header_form
     """The order page, or only its lines and totals for htmx. A form that failed validation is
     shown in place of the clean one so its errors appear where the user typed."""
     lines = order_lines(order)
-    line_forms = []
-    for line in lines:
-        if bound_line is not None and bound_line.instance.pk == line.pk:
-            line_forms.append((line, bound_line))
-        else:
-            line_forms.append((line, forms.OrderLineForm(instance=line, prefix=f"line-{line.pk}")))
+    line_forms = [
+        (
+            line,
+            bound_line
+            if bound_line is not None and bound_line.instance.pk == line.pk
+            else forms.OrderLineForm(instance=line, prefix=f"line-{line.pk}"),
+        )
+        for line in lines
+    ]
+    add_form = add_form or forms.OrderLineForm(prefix="new")
+    forms.share_line_choices([form for _line, form in line_forms] + [add_form], lines)
     context = {
         "order": order,
         "line_forms": line_forms,
         "summary": order.vat_summary(lines),
-        "add_form": add_form or forms.OrderLineForm(prefix="new"),
+        "add_form": add_form,
     }
     if request.htmx:
         return render(request, "backoffice/order_detail.html#lines", context, status=status)
@@ -100,8 +105,8 @@ def _run(request, operation, **kwargs):
     return True
 
 
-@require_POST
 @function_required(MANAGE_ORDERS)
+@require_POST
 def order_header_update(request, pk):
     order = _visible_order(request, pk)
     form = forms.OrderHeaderForm(request.POST, instance=_visible_order(request, pk))
@@ -129,8 +134,8 @@ def _line_draft(order, data):
     )
 
 
-@require_POST
 @function_required(MANAGE_ORDERS)
+@require_POST
 def order_line_add(request, pk):
     order = _visible_order(request, pk)
     form = forms.OrderLineForm(request.POST, prefix="new")
@@ -140,8 +145,8 @@ def order_line_add(request, pk):
     return _after_line_change(request, order)
 
 
-@require_POST
 @function_required(MANAGE_ORDERS)
+@require_POST
 def order_line_update(request, pk, line_pk):
     order = _visible_order(request, pk)
     line = get_object_or_404(order.lines, pk=line_pk)
@@ -157,8 +162,8 @@ def order_line_update(request, pk, line_pk):
     return _after_line_change(request, order)
 
 
-@require_POST
 @function_required(MANAGE_ORDERS)
+@require_POST
 def order_line_delete(request, pk, line_pk):
     order = _visible_order(request, pk)
     line = get_object_or_404(order.lines, pk=line_pk)

@@ -21,3 +21,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: threads in the concurrency tests then get real separate connections
+    # that queue on SQLite's write lock (IMMEDIATE + WAL), as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
+
+AXES_VERBOSE = False
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

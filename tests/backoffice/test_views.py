@@ -1,0 +1,187 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from backoffice import services
+from backoffice.models import Customer, Order, OrderLine
+from backoffice.permissions import MANAGE_MASTER_DATA
+from tests.factories import CustomerFactory, OrderTypeFactory, ProductFactory, VatRateFactory
+
+
+@pytest.fixture
+def bo_client(client, backoffice_user):
+    client.force_login(backoffice_user)
+    return client
+
+
+def line_data(line, **changes):
+    data = {
+        "product": line.product_id,
+        "description": line.description,
+        "quantity": "2",
+        "unit_price": "50,00",
+        "discount_percent": "0",
+        "vat_rate": line.vat_rate_id,
+    }
+    data.update(changes)
+    return {f"line-{line.pk}-{key}": value for key, value in data.items()}
+
+
+def test_changing_a_quantity_with_htmx_returns_the_new_totals(bo_client, order):
+    line = order.lines.get(position=1)
+    response = bo_client.post(
+        reverse("backoffice:order_line_update", args=[order.pk, line.pk]),
+        line_data(line, quantity="3,5"),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="order-lines"' in body and "<html" not in body
+    order.refresh_from_db()
+    # 3,5 h × 50,00 + 35,00 = 210,00; VAT 22% = 46,20
+    assert order.total == Decimal("256.20")
+    assert "256,20" in body
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"quantity": "-1"}, "quantity"),
+        ({"quantity": "0"}, "quantity"),
+        ({"quantity": "abc"}, "quantity"),
+        ({"unit_price": "-5"}, "unit_price"),
+        ({"discount_percent": "100,01"}, "discount_percent"),
+        ({"vat_rate": "999999"}, "vat_rate"),
+    ],
+)
+def test_bad_line_input_is_refused_and_changes_nothing(bo_client, order, changes, error):
+    line = order.lines.get(position=1)
+    before = OrderLine.objects.get(pk=line.pk)
+    response = bo_client.post(
+        reverse("backoffice:order_line_update", args=[order.pk, line.pk]),
+        line_data(line, **changes),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert response.context["line_forms"][0][1].errors.get(error)
+    assert OrderLine.objects.get(pk=line.pk).quantity == before.quantity
+    assert Order.objects.get(pk=order.pk).total == order.total
+
+
+def test_an_inactive_product_cannot_be_added(bo_client, order):
+    inactive = ProductFactory(active=False)
+    response = bo_client.post(
+        reverse("backoffice:order_line_add", args=[order.pk]),
+        {"new-product": inactive.pk, "new-quantity": "1"},
+    )
+    assert response.status_code == 422
+    assert "product" in response.context["add_form"].errors
+    assert order.lines.count() == 2
+
+
+def test_a_new_line_takes_list_price_and_customer_discount_by_default(bo_client, backoffice_user):
+    customer = CustomerFactory(discount_percent=Decimal("10"))
+    order = services.create_order(
+        order_type=OrderTypeFactory(), customer=customer, actor=backoffice_user
+    )
+    product = ProductFactory(list_price=Decimal("80.00"))
+    response = bo_client.post(
+        reverse("backoffice:order_line_add", args=[order.pk]),
+        {"new-product": product.pk, "new-quantity": "2"},
+    )
+    assert response.status_code == 302
+    line = order.lines.get()
+    assert (line.unit_price, line.discount_percent, line.net_amount) == (
+        Decimal("80.00"),
+        Decimal("10.00"),
+        Decimal("144.00"),
+    )
+
+
+def test_a_cancelled_order_is_read_only(bo_client, order, backoffice_user):
+    services.cancel_order(order=order, actor=backoffice_user)
+    line = order.lines.first()
+    response = bo_client.post(
+        reverse("backoffice:order_line_update", args=[order.pk, line.pk]),
+        line_data(line, quantity="9"),
+        follow=True,
+    )
+    assert "not a draft" in response.content.decode() or "bozza" in response.content.decode()
+    assert OrderLine.objects.get(pk=line.pk).quantity == Decimal("2")
+
+
+def test_cancel_asks_for_confirmation_then_cancels(bo_client, order):
+    url = reverse("backoffice:order_cancel", args=[order.pk])
+    assert bo_client.get(url).status_code == 200
+    assert Order.objects.get(pk=order.pk).status == Order.Status.DRAFT
+    bo_client.post(url, {"reason": "doppione"})
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
+
+
+def test_order_list_filters_keep_their_state_in_the_pagination(bo_client, backoffice_user):
+    customer = CustomerFactory()
+    order_type = OrderTypeFactory()
+    for _ in range(30):
+        services.create_order(order_type=order_type, customer=customer, actor=backoffice_user)
+    services.create_order(order_type=order_type, customer=CustomerFactory(), actor=backoffice_user)
+    response = bo_client.get(reverse("backoffice:order_list"), {"customer": customer.pk})
+    page = response.context["page"]
+    assert page.paginator.count == 30
+    assert f"customer={customer.pk}&amp;page=2" in response.content.decode()
+
+
+@pytest.mark.parametrize("orders", [3, 40])
+def test_order_list_queries_do_not_grow_with_the_page(
+    bo_client, backoffice_user, django_assert_max_num_queries, orders
+):
+    order_type = OrderTypeFactory()
+    for _ in range(orders):
+        services.create_order(
+            order_type=order_type, customer=CustomerFactory(), actor=backoffice_user
+        )
+    with django_assert_max_num_queries(12):
+        bo_client.get(reverse("backoffice:order_list"), {"status": "draft"})
+
+
+def test_order_page_queries_do_not_grow_with_the_lines(
+    bo_client, backoffice_user, django_assert_max_num_queries
+):
+    vat = VatRateFactory()
+    order = services.create_order(
+        order_type=OrderTypeFactory(),
+        customer=CustomerFactory(),
+        actor=backoffice_user,
+        lines=[
+            services.LineDraft(
+                product=ProductFactory(vat_rate=vat),
+                description=f"riga {n}",
+                quantity=Decimal("1"),
+                unit_price=Decimal("10"),
+            )
+            for n in range(50)
+        ],
+    )
+    with django_assert_max_num_queries(25):
+        response = bo_client.get(order.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_master_data_refuses_a_malformed_partita_iva(client, make_user):
+    client.force_login(make_user(MANAGE_MASTER_DATA))
+    response = client.post(
+        reverse("backoffice:masterdata_create", args=["clienti"]),
+        {"code": "X1", "name": "Prova", "vat_number": "01234567890", "discount_percent": "0"},
+    )
+    assert response.status_code == 200
+    assert "vat_number" in response.context["form"].errors
+    assert not Customer.objects.filter(code="X1").exists()
+
+
+def test_master_data_refuses_a_discount_over_100(client, make_user):
+    client.force_login(make_user(MANAGE_MASTER_DATA))
+    response = client.post(
+        reverse("backoffice:masterdata_create", args=["clienti"]),
+        {"code": "X2", "name": "Prova", "discount_percent": "150"},
+    )
+    assert "discount_percent" in response.context["form"].errors

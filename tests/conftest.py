@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+import pytest
+
+from backoffice import services
+from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
+from tests.factories import (
+    CustomerFactory,
+    OrderTypeFactory,
+    ProductFactory,
+    UserFactory,
+)
+
+# Each role of the authorization table: a user with exactly these functions.
+ROLE_FUNCTIONS = {
+    "no_function": [],
+    "manage_orders": [MANAGE_ORDERS],
+    "manage_master_data": [MANAGE_MASTER_DATA],
+    "send_to_erp": [SEND_TO_ERP],
+    "configure_billing": [CONFIGURE_BILLING],
+    "manage_users": [MANAGE_USERS],
+}
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*functions, **kwargs):
+        return UserFactory(functions=list(functions), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def backoffice_user(make_user):
+    return make_user(MANAGE_ORDERS, MANAGE_MASTER_DATA, SEND_TO_ERP, username="backoffice")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def order(db, backoffice_user):
+    """A draft order of two lines at 22%: 2 h × 50,00 and 1 × 35,00."""
+    product = ProductFactory(list_price=Decimal("50.00"))
+    other = ProductFactory(list_price=Decimal("35.00"), vat_rate=product.vat_rate)
+    return services.create_order(
+        order_type=OrderTypeFactory(),
+        customer=CustomerFactory(),
+        actor=backoffice_user,
+        lines=[
+            services.LineDraft(
+                product=product,
+                description="Intervento",
+                quantity=Decimal("2"),
+                unit_price=product.list_price,
+            ),
+            services.LineDraft(
+                product=other,
+                description="Diritto di chiamata",
+                quantity=Decimal("1"),
+                unit_price=other.list_price,
+            ),
+        ],
+    )

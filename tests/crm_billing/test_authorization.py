@@ -1,0 +1,123 @@
+"""Walks every URL of the project with every role and compares the answer with the table.
+
+A URL that is not in the table fails the test, so a new page cannot slip in unchecked."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
+from crm_billing.functions import MANAGE_USERS
+from tests.conftest import ROLE_FUNCTIONS
+from tests.factories import UserFactory
+
+PUBLIC = "public"
+LOGIN = "login"
+STAFF = "staff"
+
+# url name → (method, who may use it)
+TABLE = {
+    "home": ("get", LOGIN),
+    "login": ("get", PUBLIC),
+    "logout": ("post", LOGIN),
+    "set_language": ("post", PUBLIC),
+    "backoffice:order_list": ("get", MANAGE_ORDERS),
+    "backoffice:order_create": ("get", MANAGE_ORDERS),
+    "backoffice:order_detail": ("get", MANAGE_ORDERS),
+    "backoffice:order_header_update": ("post", MANAGE_ORDERS),
+    "backoffice:order_line_add": ("post", MANAGE_ORDERS),
+    "backoffice:order_line_update": ("post", MANAGE_ORDERS),
+    "backoffice:order_line_delete": ("post", MANAGE_ORDERS),
+    "backoffice:order_cancel": ("get", MANAGE_ORDERS),
+    "backoffice:masterdata_list": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_create": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_update": ("get", MANAGE_MASTER_DATA),
+    "user_list": ("get", MANAGE_USERS),
+    "user_create": ("get", MANAGE_USERS),
+    "user_update": ("get", MANAGE_USERS),
+    "user_deactivate": ("get", MANAGE_USERS),
+    "user_activate": ("get", MANAGE_USERS),
+    "admin:index": ("get", STAFF),
+}
+
+ROLES = ["anonymous", *ROLE_FUNCTIONS, "admin"]
+
+
+def project_url_names(patterns=None, namespace=""):
+    """Every named URL outside the Django admin (whose own pages are checked by admin:index)."""
+    names = []
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace != "admin":
+                names += project_url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_is_in_the_table():
+    missing = sorted(set(project_url_names()) - set(TABLE))
+    assert missing == [], f"URLs without a declared access rule: {missing}"
+
+
+def url_for(name, order, user):
+    kwargs = {
+        "backoffice:order_detail": [order.pk],
+        "backoffice:order_header_update": [order.pk],
+        "backoffice:order_line_add": [order.pk],
+        "backoffice:order_line_update": [order.pk, order.lines.first().pk],
+        "backoffice:order_line_delete": [order.pk, order.lines.first().pk],
+        "backoffice:order_cancel": [order.pk],
+        "backoffice:masterdata_list": ["clienti"],
+        "backoffice:masterdata_create": ["prodotti"],
+        "backoffice:masterdata_update": ["clienti", order.customer_id],
+        "user_update": [user.pk],
+        "user_deactivate": [user.pk],
+        "user_activate": [user.pk],
+    }
+    return reverse(name, args=kwargs.get(name, []))
+
+
+def expected_access(rule, role):
+    if rule == PUBLIC:
+        return True
+    if role == "anonymous":
+        return False
+    if role == "admin":
+        return True
+    if rule == LOGIN:
+        return True
+    if rule == STAFF:
+        return False
+    return rule in ROLE_FUNCTIONS[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_the_table_says(client, order, role):
+    other = UserFactory(username="altro")
+    if role == "admin":
+        user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    elif role != "anonymous":
+        user = UserFactory(username=f"role-{role}", functions=ROLE_FUNCTIONS[role])
+    wrong = []
+    for name, (method, rule) in TABLE.items():
+        if role != "anonymous":
+            client.force_login(user)  # again each time: one of the URLs logs out
+        url = url_for(name, order, other)
+        # Writes are checked with an empty form: enough to pass or fail the access check.
+        response = getattr(client, method)(url, {})
+        allowed = expected_access(rule, role)
+        location = response.get("Location", "")
+        if allowed:
+            # Allowed: anything but a refusal, a bounce to the login page or a crash.
+            ok = response.status_code not in (403, 405) and response.status_code < 500
+            ok = ok and "?next=" not in location
+        elif rule == STAFF:
+            ok = response.status_code == 302 and location.startswith("/admin/login/")
+        elif role == "anonymous":
+            ok = response.status_code == 302 and location.startswith("/accesso/?next=")
+        else:
+            ok = response.status_code == 403
+        if not ok:
+            wrong.append((name, response.status_code))
+    assert wrong == []

@@ -1,0 +1,93 @@
+"""Factories build valid minimal objects; each test sets only what it depends on."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from backoffice import models
+
+
+def perm(name: str) -> Permission:
+    app_label, codename = name.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Mario"
+    last_name = "Rossi"
+    password = factory.PostGenerationMethodCall("set_password", "pw-test-123")
+
+    @factory.post_generation
+    def functions(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.user_permissions.add(*[perm(name) for name in extracted])
+        self.save()
+
+
+class PaymentTermsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PaymentTerms
+
+    code = factory.Sequence(lambda n: f"PT{n}")
+    name = factory.Sequence(lambda n: f"Bonifico {n} gg")
+
+
+class VatRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.VatRate
+        django_get_or_create = ["code"]
+
+    code = "22"
+    description = "IVA 22%"
+    rate = Decimal("22")
+
+
+class ExemptionFactory(VatRateFactory):
+    code = "N6.7"
+    description = "Reverse charge"
+    rate = Decimal("0")
+    nature = models.VatRate.Nature.N6_7
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Customer
+
+    code = factory.Sequence(lambda n: f"C{n:05}")
+    name = factory.Sequence(lambda n: f"Cliente {n} S.r.l.")
+    vat_number = "01234567897"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Product
+
+    code = factory.Sequence(lambda n: f"P{n:04}")
+    description = factory.Sequence(lambda n: f"Servizio {n}")
+    unit = models.Product.Unit.HOURS
+    list_price = Decimal("50.00")
+    vat_rate = factory.SubFactory(VatRateFactory)
+
+
+class OrderTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.OrderType
+
+    code = factory.Sequence(lambda n: f"T{n}")
+    name = factory.Sequence(lambda n: f"Ordine cliente {n}")
+    numbering_pattern = "{code}/{year}/{seq:05}"
+
+
+class DealSubjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DealSubject
+
+    name = factory.Sequence(lambda n: f"Oggetto {n}")
