@@ -27,5 +27,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # that queue on SQLite's write lock (IMMEDIATE + WAL), as in production.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
 
-AXES_VERBOSE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

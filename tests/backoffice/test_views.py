@@ -185,3 +185,36 @@ def test_master_data_refuses_a_discount_over_100(client, make_user):
         {"code": "X2", "name": "Prova", "discount_percent": "150"},
     )
     assert "discount_percent" in response.context["form"].errors
+
+
+def test_the_defaults_banner_shows_until_someone_edits_the_order(bo_client, order):
+    Order.objects.filter(pk=order.pk).update(from_defaults=True)
+    assert (
+        "Generato con le impostazioni di default"
+        in bo_client.get(order.get_absolute_url()).content.decode()
+    )
+    line = order.lines.get(position=1)
+    bo_client.post(
+        reverse("backoffice:order_line_update", args=[order.pk, line.pk]),
+        line_data(line, quantity="4"),
+    )
+    assert (
+        "Generato con le impostazioni di default"
+        not in bo_client.get(order.get_absolute_url()).content.decode()
+    )
+
+
+def test_a_manual_order_is_created_with_the_customer_defaults(bo_client, backoffice_user):
+    customer = CustomerFactory(discount_percent=Decimal("3"))
+    response = bo_client.post(
+        reverse("backoffice:order_create"),
+        {"order_type": OrderTypeFactory().pk, "customer": customer.pk, "date": "2026-11-02"},
+    )
+    order = Order.objects.get(customer=customer)
+    assert response["Location"] == order.get_absolute_url()
+    assert (order.owner, order.discount_percent, order.origin) == (
+        backoffice_user,
+        Decimal("3.00"),
+        Order.Origin.MANUAL,
+    )
+    assert order.events.get().kind == "created"
