@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
-from crm_billing.functions import MANAGE_USERS
+from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class MenuItem:
 
 MENU = [
     (
+        _("Post-sales"),
+        [
+            MenuItem(_("Contracts"), "contracts:contract_list", MANAGE_CONTRACTS),
+        ],
+    ),
+    (
         _("Back Office"),
         [
             MenuItem(_("Orders/Offers"), "backoffice:order_list", MANAGE_ORDERS),
@@ -34,6 +41,7 @@ MENU = [
     (
         _("Administration"),
         [
+            MenuItem(_("Billing configuration"), "billing_configuration", CONFIGURE_BILLING),
             MenuItem(_("User management"), "user_list", MANAGE_USERS),
         ],
     ),

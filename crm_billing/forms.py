@@ -5,7 +5,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StyledForm
+from backoffice.models import DealSubject, OrderType, Product
 from crm_billing.functions import function_permissions
+from crm_billing.models import BillingProfile
 
 
 class FunctionChoiceField(forms.ModelMultipleChoiceField):
@@ -50,3 +52,32 @@ class UserFunctionsForm(FunctionsFormMixin, forms.ModelForm):
         self.fields["functions"].initial = [
             p.pk for p in self.fields["functions"].queryset if p.pk in granted
         ]
+
+
+class BillingProfileForm(StyledForm, forms.ModelForm):
+    """The defaults of one case. Only active products and types can be chosen."""
+
+    class Meta:
+        model = BillingProfile
+        fields = [
+            "order_type",
+            "deal_subject",
+            "product",
+            "renewal_pricing",
+            "index_percent",
+            "index_share_percent",
+        ]
+        widgets = {"renewal_pricing": forms.RadioSelect}
+
+    def setup_fields(self):
+        self.fields["order_type"].queryset = OrderType.objects.filter(active=True)
+        self.fields["deal_subject"].queryset = DealSubject.objects.filter(active=True)
+        self.fields["product"].queryset = Product.objects.filter(active=True)
+        if self.instance.case != BillingProfile.Case.RENEWAL:
+            for name in ("renewal_pricing", "index_percent", "index_share_percent"):
+                del self.fields[name]
+
+    def style_widgets(self):
+        super().style_widgets()
+        if "renewal_pricing" in self.fields:
+            self.fields["renewal_pricing"].widget.attrs["class"] = "form-check-input"

@@ -1,5 +1,16 @@
+"""Billing configuration: the defaults each case of billing starts from."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import DealSubject, OrderType, Product
 
 
 class ProjectFunctions(models.Model):
@@ -16,3 +27,136 @@ class ProjectFunctions(models.Model):
 
     def __str__(self):
         return "functions"
+
+
+class BillingProfileQuerySet(models.QuerySet):
+    def for_case(self, case):
+        """The row of one case, created empty the first time it is asked for."""
+        return self.get_or_create(case=case)[0]
+
+    def for_all_cases(self):
+        for case in BillingProfile.Case.values:
+            self.for_case(case)
+        return self.select_related("order_type", "deal_subject", "product")
+
+
+class BillingProfile(models.Model):
+    """The defaults of one billing case ("Configurazione fatturazione"): one row per case."""
+
+    class Case(models.TextChoices):
+        NEW_CONTRACT = "new_contract", _("New contracts")
+        RENEWAL = "renewal", _("Contract renewals")
+        ACTIVITY = "activity", _("Activities linked to a ticket")
+
+    class RenewalPricing(models.TextChoices):
+        LAST_RENEWAL_COST = "last_cost", _("the contract's last renewal cost")
+        LIST_PRICE = "list_price", _("the list price of the configured product/service")
+        INDEXED_LAST_COST = "indexed", _("the last cost revalued by the index")
+
+    case = models.CharField(_("case"), max_length=20, choices=Case.choices, unique=True)
+    order_type = models.ForeignKey(
+        OrderType,
+        verbose_name=_("order/offer type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    deal_subject = models.ForeignKey(
+        DealSubject,
+        verbose_name=_("deal subject"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product/service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    renewal_pricing = models.CharField(
+        _("customer cost of the renewal order"),
+        max_length=12,
+        choices=RenewalPricing.choices,
+        default=RenewalPricing.LAST_RENEWAL_COST,
+    )
+    index_percent = models.DecimalField(
+        _("index variation %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("-50")), MaxValueValidator(Decimal("50"))],
+        help_text=_("E.g. the yearly ISTAT FOI variation."),
+    )
+    index_share_percent = models.DecimalField(
+        _("share of the index applied %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Usually 75% or 100% of the index."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BillingProfileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("billing configuration")
+        verbose_name_plural = _("billing configuration")
+        ordering = ["case"]
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(index_share_percent__gte=0, index_share_percent__lte=100),
+                name="billingprofile_share_between_0_and_100",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.get_case_display())
+
+    def clean(self):
+        if self.product_id and not self.product.active:
+            raise ValidationError({"product": _("The product/service is not active.")})
+
+    @property
+    def index_rate_percent(self) -> Decimal:
+        """The revaluation actually applied: the index times the share of it."""
+        return self.index_percent * self.index_share_percent / Decimal("100")
+
+    @property
+    def missing(self) -> list[str]:
+        """Names of the defaults still to be set for this case."""
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in ("order_type", "product")
+            if getattr(self, f"{name}_id") is None
+        ]
+
+
+class BillingProfileChange(models.Model):
+    """Who changed which default, when, from what to what. Append-only."""
+
+    profile = models.ForeignKey(BillingProfile, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    field = models.CharField(_("setting"), max_length=100)
+    old_value = models.CharField(_("old value"), max_length=300, blank=True)
+    new_value = models.CharField(_("new value"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("billing configuration change")
+        verbose_name_plural = _("billing configuration changes")
+        ordering = ["-at", "-id"]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The change history cannot be changed."))
+        super().save(*args, **kwargs)

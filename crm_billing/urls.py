@@ -12,6 +12,22 @@ urlpatterns = [
     path("uscita/", auth_views.LogoutView.as_view(), name="logout"),
     path("lingua/", login_not_required(set_language), name="set_language"),
     path("backoffice/", include("backoffice.urls")),
+    path("contratti/", include("contracts.urls")),
+    path(
+        "fatturazione/contratti/<int:pk>/nuovo-ordine/",
+        views.contract_new_order,
+        name="contract_new_order",
+    ),
+    path(
+        "fatturazione/rinnovi/<int:pk>/nuovo-ordine/",
+        views.renewal_new_order,
+        name="renewal_new_order",
+    ),
+    path(
+        "amministrazione/configurazione-fatturazione/",
+        views.billing_configuration,
+        name="billing_configuration",
+    ),
     path("amministrazione/utenti/", views.user_list, name="user_list"),
     path("amministrazione/utenti/nuovo/", views.user_create, name="user_create"),
     path("amministrazione/utenti/<int:pk>/", views.user_update, name="user_update"),

@@ -6,10 +6,18 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
 from backoffice.exceptions import DomainError
-from backoffice.permissions import function_required
-from crm_billing.forms import UserCreateForm, UserFunctionsForm
-from crm_billing.functions import MANAGE_USERS
+from backoffice.permissions import MANAGE_ORDERS, function_required
+from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.forms import BillingProfileForm, UserCreateForm, UserFunctionsForm
+from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
+from crm_billing.models import BillingProfile, BillingProfileChange
+from crm_billing.services import billing, configuration
 from crm_billing.services import users as user_services
 
 
@@ -79,3 +87,118 @@ def user_set_active(request, pk, active):
     return render(
         request, "crm_billing/user_confirm_active.html", {"managed_user": user, "active": active}
     )
+
+
+# --- Amministrazione › Configurazione fatturazione ---------------------------------------------
+
+
+@function_required(CONFIGURE_BILLING)
+def billing_configuration(request):
+    profiles = list(BillingProfile.objects.for_all_cases())
+    bound = request.method == "POST"
+    forms_by_case = [
+        (
+            profile,
+            BillingProfileForm(
+                request.POST if bound else None, instance=profile, prefix=profile.case
+            ),
+        )
+        for profile in profiles
+    ]
+    if bound:
+        if all(form.is_valid() for _profile, form in forms_by_case):
+            changed = 0
+            for profile, form in forms_by_case:
+                changed += len(
+                    configuration.update_billing_profile(
+                        profile=profile, actor=request.user, values=form.cleaned_data
+                    )
+                )
+            messages.success(
+                request, _("Billing configuration saved (%(n)s changes).") % {"n": changed}
+            )
+            return redirect("billing_configuration")
+        messages.error(request, _("Please correct the errors below."))
+    changes = BillingProfileChange.objects.select_related("actor", "profile")[:50]
+    return render(
+        request,
+        "crm_billing/billing_configuration.html",
+        {"forms_by_case": forms_by_case, "changes": changes},
+        status=422 if bound else 200,
+    )
+
+
+# --- "Nuovo ordine" on contracts and renewals ---------------------------------------------------
+
+
+def _order_reference(request, order):
+    """A link to the order for Back Office users; its number and protocol for everyone else."""
+    if request.user.has_perm(MANAGE_ORDERS):
+        return format_html(
+            '<a class="btn btn-sm btn-primary ms-2" href="{}">{}</a>',
+            order.get_absolute_url(),
+            _("Open in the Back Office"),
+        )
+    return format_html(
+        " {}",
+        _("Order no. %(number)s, internal protocol %(protocol)s")
+        % {"number": order.number, "protocol": order.protocol},
+    )
+
+
+def _announce(request, generated):
+    order = generated.order
+    messages.success(
+        request,
+        format_html(
+            "{} {} {}",
+            _("%(type)s %(number)s was generated with the default settings.")
+            % {"type": order.order_type.name, "number": order.number},
+            _("Amount: %(source)s.") % {"source": generated.price.source},
+            _order_reference(request, order),
+        ),
+    )
+
+
+def _refuse(request, error):
+    if isinstance(error, billing.AlreadyLinked):
+        messages.warning(
+            request, format_html("{}{}", error.message, _order_reference(request, error.order))
+        )
+    elif isinstance(error, billing.ConfigurationMissing) and request.user.has_perm(
+        CONFIGURE_BILLING
+    ):
+        messages.error(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                error.message,
+                reverse("billing_configuration"),
+                _("Open the billing configuration"),
+            ),
+        )
+    else:
+        messages.error(request, error.message)
+
+
+def _generate(request, create, target):
+    try:
+        _announce(request, create(actor=request.user, **target))
+    except DomainError as error:
+        _refuse(request, error)
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def contract_new_order(request, pk):
+    contract = get_object_or_404(Contract, pk=pk)
+    _generate(request, billing.create_order_for_contract, {"contract": contract})
+    return redirect(contract)
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def renewal_new_order(request, pk):
+    renewal = get_object_or_404(Renewal, pk=pk)
+    _generate(request, billing.create_order_for_renewal, {"renewal": renewal})
+    return redirect(renewal)

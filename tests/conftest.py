@@ -4,6 +4,7 @@ import pytest
 
 from backoffice import services
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 from tests.factories import (
     CustomerFactory,
@@ -20,6 +21,7 @@ ROLE_FUNCTIONS = {
     "send_to_erp": [SEND_TO_ERP],
     "configure_billing": [CONFIGURE_BILLING],
     "manage_users": [MANAGE_USERS],
+    "manage_contracts": [MANAGE_CONTRACTS],
 }
 
 

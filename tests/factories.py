@@ -1,5 +1,6 @@
 """Factories build valid minimal objects; each test sets only what it depends on."""
 
+from datetime import date
 from decimal import Decimal
 
 import factory
@@ -7,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from backoffice import models
+from contracts.models import Contract, Renewal
 
 
 def perm(name: str) -> Permission:
@@ -91,3 +93,23 @@ class DealSubjectFactory(factory.django.DjangoModelFactory):
         model = models.DealSubject
 
     name = factory.Sequence(lambda n: f"Oggetto {n}")
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    number = factory.Sequence(lambda n: f"CTR-{n:04}")
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    start_date = date(2026, 1, 1)
+    end_date = date(2026, 12, 31)
+
+
+class RenewalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Renewal
+
+    contract = factory.SubFactory(ContractFactory)
+    start_date = factory.Sequence(lambda n: date(2027 + n, 1, 1))
+    end_date = factory.LazyAttribute(lambda renewal: renewal.start_date.replace(month=12, day=31))

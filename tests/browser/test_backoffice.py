@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_backoffice_changes_a_quantity_and_sees_the_totals_change(page):
     call_command("load_demo")
-    order = Order.objects.get(number__endswith="/00001")  # 1 h × 55,00 + 35,00 → 109,80 €
+    # The demo's manual order for C0001: 1 h × 55,00 + 35,00 → 109,80 €
+    order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")
     log_in(page, "backoffice")
     page.goto(f"{page.base_url}{order.get_absolute_url()}")
     assert page.inner_text("#grand-total") == "109,80 €"

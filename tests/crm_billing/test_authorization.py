@@ -6,9 +6,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
-from crm_billing.functions import MANAGE_USERS
+from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 from tests.conftest import ROLE_FUNCTIONS
-from tests.factories import UserFactory
+from tests.factories import ContractFactory, RenewalFactory, UserFactory
 
 PUBLIC = "public"
 LOGIN = "login"
@@ -36,6 +37,15 @@ TABLE = {
     "user_update": ("get", MANAGE_USERS),
     "user_deactivate": ("get", MANAGE_USERS),
     "user_activate": ("get", MANAGE_USERS),
+    "contracts:contract_list": ("get", MANAGE_CONTRACTS),
+    "contracts:contract_create": ("get", MANAGE_CONTRACTS),
+    "contracts:contract_detail": ("get", MANAGE_CONTRACTS),
+    "contracts:customer_orders": ("get", MANAGE_CONTRACTS),
+    "contracts:renewal_create": ("get", MANAGE_CONTRACTS),
+    "contracts:renewal_detail": ("get", MANAGE_CONTRACTS),
+    "contract_new_order": ("post", MANAGE_CONTRACTS),
+    "renewal_new_order": ("post", MANAGE_CONTRACTS),
+    "billing_configuration": ("get", CONFIGURE_BILLING),
     "admin:index": ("get", STAFF),
 }
 
@@ -61,6 +71,8 @@ def test_every_url_is_in_the_table():
 
 
 def url_for(name, order, user):
+    contract = ContractFactory(customer=order.customer)
+    renewal = RenewalFactory(contract=contract)
     kwargs = {
         "backoffice:order_detail": [order.pk],
         "backoffice:order_header_update": [order.pk],
@@ -71,6 +83,11 @@ def url_for(name, order, user):
         "backoffice:masterdata_list": ["clienti"],
         "backoffice:masterdata_create": ["prodotti"],
         "backoffice:masterdata_update": ["clienti", order.customer_id],
+        "contracts:contract_detail": [contract.pk],
+        "contracts:renewal_create": [contract.pk],
+        "contracts:renewal_detail": [renewal.pk],
+        "contract_new_order": [contract.pk],
+        "renewal_new_order": [renewal.pk],
         "user_update": [user.pk],
         "user_deactivate": [user.pk],
         "user_activate": [user.pk],

@@ -22,7 +22,11 @@ from backoffice.models import (
     VatRate,
 )
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import function_permissions
+from crm_billing.models import BillingProfile
+from crm_billing.services.billing import create_order_for_contract
 from crm_billing.services.users import create_user
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo logins, created only by this command
@@ -31,7 +35,7 @@ DEMO_USERS = [
     # username, first name, last name, functions, administrator
     ("admin", "Anna", "Amministratrice", None, True),
     ("backoffice", "Bruno", "Bianchi", [MANAGE_ORDERS, MANAGE_MASTER_DATA, SEND_TO_ERP], False),
-    ("postvendita", "Paola", "Russo", [], False),
+    ("postvendita", "Paola", "Russo", [MANAGE_CONTRACTS], False),
     ("tecnico", "Tommaso", "Ferrari", [], False),
 ]
 
@@ -68,6 +72,13 @@ CUSTOMERS = [
     ("C0011", "Istituto Scolastico Galileo", "Via Galilei 9", "00185", "Roma", "RM"),
     ("C0012", "Panificio Santa Lucia S.n.c.", "Via Etnea 210", "95131", "Catania", "CT"),
 ]
+
+
+def one_year_later(day):
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
 
 
 class Command(BaseCommand):
@@ -188,6 +199,8 @@ class Command(BaseCommand):
             )
         ]
         today = timezone.localdate()
+        self.load_billing_configuration(order_type, subjects, products)
+        self.load_contracts(customers, products, users, today)
         for index, customer in enumerate(customers[:6]):
             order_services.create_order(
                 order_type=order_type,
@@ -212,6 +225,64 @@ class Command(BaseCommand):
                     ),
                 ],
             )
+
+    def load_billing_configuration(self, order_type, subjects, products):
+        defaults = {
+            BillingProfile.Case.NEW_CONTRACT: (subjects[0], products["CAN-ASS"]),
+            BillingProfile.Case.RENEWAL: (subjects[1], products["CAN-ASS"]),
+            BillingProfile.Case.ACTIVITY: (subjects[2], products["INT-ORA"]),
+        }
+        for case, (subject, product) in defaults.items():
+            profile = BillingProfile.objects.for_case(case)
+            profile.order_type, profile.deal_subject, profile.product = order_type, subject, product
+            if case == BillingProfile.Case.RENEWAL:
+                # ISTAT FOI variation of the year, applied at 75% as many contracts agree.
+                profile.index_percent, profile.index_share_percent = Decimal("1.80"), Decimal("75")
+            profile.save()
+
+    def load_contracts(self, customers, products, users, today):
+        """Contracts with and without Costo al cliente, one already billed, renewals with and
+        without their own cost, so every pricing rule and fallback can be tried."""
+        year_ago = today - timedelta(days=365)
+
+        def contract(number, customer, cost, start, months=12, product="CAN-ASS"):
+            return Contract.objects.create(
+                number=number,
+                customer=customer,
+                product=products[product],
+                description=f"Assistenza e manutenzione – {customer.name}",
+                start_date=start,
+                end_date=one_year_later(start) - timedelta(days=1),
+                renewal_months=months,
+                customer_cost=cost,
+            )
+
+        contract("CTR-0001", customers[0], Decimal("1500.00"), today - timedelta(days=20))
+        contract("CTR-0002", customers[1], None, today - timedelta(days=5))
+        billed = contract("CTR-0003", customers[2], Decimal("2400.00"), today - timedelta(days=60))
+        create_order_for_contract(contract=billed, actor=users["postvendita"])
+        contract("CTR-0004", customers[3], None, today + timedelta(days=15), product="MAN-PRG")
+        # Expiring soon, with a renewal history.
+        old = contract("CTR-0005", customers[4], Decimal("1000.00"), year_ago - timedelta(days=340))
+        Renewal.objects.create(
+            contract=old,
+            start_date=old.end_date + timedelta(days=1),
+            end_date=one_year_later(old.end_date),
+            cost=Decimal("1050.00"),
+        )
+        last = old.renewals.get()
+        Renewal.objects.create(
+            contract=old,
+            start_date=last.end_date + timedelta(days=1),
+            end_date=one_year_later(last.end_date),
+        )
+        no_cost = contract("CTR-0006", customers[5], None, year_ago - timedelta(days=300))
+        Renewal.objects.create(
+            contract=no_cost,
+            start_date=no_cost.end_date + timedelta(days=1),
+            end_date=one_year_later(no_cost.end_date),
+            cost=Decimal("1300.00"),
+        )
 
     def load_users(self):
         users = {}

@@ -1,0 +1,117 @@
+from django import forms
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.forms import StyledForm
+from backoffice.models import Customer, Order, Product
+from contracts.models import Contract, Renewal
+
+DATE_WIDGET = {"type": "date"}
+
+
+class OrderChoiceField(forms.ModelChoiceField):
+    """An Order/Offer of one customer, shown with number, Prot. Int., date and total."""
+
+    def label_from_instance(self, order):
+        return _("%(number)s · Prot. Int. %(protocol)s · %(date)s · %(total)s €") % {
+            "number": order.number,
+            "protocol": order.protocol,
+            "date": date_format(order.date, "SHORT_DATE_FORMAT"),
+            "total": number_format(order.total, 2, force_grouping=True),
+        }
+
+
+def customer_orders(customer_id):
+    """The orders a contract or renewal of this customer may be linked to: the customer's own,
+    not cancelled. Whatever the browser sends, nothing else validates."""
+    if not customer_id:
+        return Order.objects.none()
+    return (
+        Order.objects.filter(customer_id=customer_id)
+        .exclude(status=Order.Status.CANCELLED)
+        .select_related("order_type")
+        .order_by("-date", "-id")
+    )
+
+
+class ContractForm(StyledForm, forms.ModelForm):
+    order = OrderChoiceField(label=_("Order no."), queryset=Order.objects.none(), required=False)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "number",
+            "customer",
+            "product",
+            "description",
+            "start_date",
+            "end_date",
+            "renewal_months",
+            "customer_cost",
+            "order",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def setup_fields(self):
+        self.fields["customer"].queryset = Customer.objects.filter(active=True) | (
+            Customer.objects.filter(pk=self.instance.customer_id)
+        )
+        self.fields["product"].queryset = Product.objects.filter(active=True) | (
+            Product.objects.filter(pk=self.instance.product_id)
+        )
+        # The customer the dropdown belongs to: the one posted, else the contract's own.
+        customer_id = self.data.get(self.add_prefix("customer")) or self.instance.customer_id
+        if not str(customer_id or "").isdigit():
+            customer_id = None
+        self.fields["order"].queryset = customer_orders(customer_id)
+
+
+class ContractFilterForm(StyledForm, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=60)
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", "---------"), *Contract.State.choices], required=False
+    )
+    expiring_within = forms.IntegerField(
+        label=_("Expiring within (days)"), required=False, min_value=0, max_value=3650
+    )
+
+
+class RenewalForm(StyledForm, forms.ModelForm):
+    order = OrderChoiceField(
+        label=_("Internal protocol"), queryset=Order.objects.none(), required=False
+    )
+
+    class Meta:
+        model = Renewal
+        fields = ["start_date", "end_date", "cost", "order"]
+        widgets = {
+            "start_date": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, contract, **kwargs):
+        self.contract = contract
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract
+
+    def setup_fields(self):
+        self.fields["order"].queryset = customer_orders(self.contract.customer_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start_date")
+        if start and start <= self.contract.start_date:
+            self.add_error("start_date", _("A renewal starts after the contract's start date."))
+        duplicate = Renewal.objects.filter(contract=self.contract, start_date=start).exclude(
+            pk=self.instance.pk
+        )
+        if start and duplicate.exists():
+            self.add_error("start_date", _("This contract already has a renewal from that date."))
+        return cleaned

@@ -1,0 +1,174 @@
+"""Post-sales contracts and their renewals. Orders are known only through foreign keys to the
+Back Office; the billing itself is done by crm_billing."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Max, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import Customer, Order, Product
+
+NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class ContractQuerySet(models.QuerySet):
+    def with_current_end(self):
+        """Annotate the end of the latest period: the last renewal's, or the contract's own."""
+        return self.annotate(
+            current_end=Greatest(Coalesce(Max("renewals__end_date"), F("end_date")), F("end_date"))
+        )
+
+    def for_list(self):
+        return (
+            self.with_current_end()
+            .select_related("customer", "product", "order")
+            .order_by("-start_date", "number")
+        )
+
+
+class Contract(models.Model):
+    class State(models.TextChoices):
+        FUTURE = "future", _("not started")
+        ACTIVE = "active", _("in force")
+        EXPIRED = "expired", _("expired")
+
+    number = models.CharField(_("contract no."), max_length=30, unique=True)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT)
+    product = models.ForeignKey(
+        Product, verbose_name=_("product/service"), on_delete=models.PROTECT
+    )
+    description = models.TextField(_("description"), blank=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    renewal_months = models.PositiveSmallIntegerField(
+        _("renewal period (months)"), default=12, validators=[MinValueValidator(1)]
+    )
+    customer_cost = models.DecimalField(
+        _("customer cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE,
+        help_text=_("The agreed amount. When empty, the list price of the product is billed."),
+    )
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order no."),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("post-sales contract")
+        verbose_name_plural = _("post-sales contracts")
+        ordering = ["-start_date", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="contract_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_cost__isnull=True) | Q(customer_cost__gte=0),
+                name="contract_cost_not_negative",
+            ),
+        ]
+        permissions = [("manage_contracts", _("Post-sales contracts management"))]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("contracts:contract_detail", args=[self.pk])
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date comes before the start date.")})
+
+    def state_on(self, day, current_end=None):
+        end = current_end or self.end_date
+        if day < self.start_date:
+            return self.State.FUTURE
+        return self.State.ACTIVE if day <= end else self.State.EXPIRED
+
+    @property
+    def state(self):
+        return self.state_on(timezone.localdate(), getattr(self, "current_end", None))
+
+    @property
+    def live_order(self):
+        """The linked order unless it was cancelled (a cancelled order bills nothing)."""
+        if self.order_id and self.order.status != Order.Status.CANCELLED:
+            return self.order
+        return None
+
+
+class Renewal(models.Model):
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="renewals"
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    cost = models.DecimalField(
+        _("renewal cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE,
+    )
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("internal protocol"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("renewal")
+        verbose_name_plural = _("renewals")
+        ordering = ["contract", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="renewal_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__isnull=True) | Q(cost__gte=0), name="renewal_cost_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "start_date"], name="renewal_one_per_start_date"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Renewal %(start)s – %(end)s") % {
+            "start": date_format(self.start_date, "SHORT_DATE_FORMAT"),
+            "end": date_format(self.end_date, "SHORT_DATE_FORMAT"),
+        }
+
+    def get_absolute_url(self):
+        return reverse("contracts:renewal_detail", args=[self.pk])
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date comes before the start date.")})
+
+    @property
+    def live_order(self):
+        if self.order_id and self.order.status != Order.Status.CANCELLED:
+            return self.order
+        return None

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from contracts import views
+
+app_name = "contracts"
+
+urlpatterns = [
+    path("", views.contract_list, name="contract_list"),
+    path("nuovo/", views.contract_create, name="contract_create"),
+    path("<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("ordini-cliente/", views.customer_orders_options, name="customer_orders"),
+    path("<int:contract_pk>/rinnovi/nuovo/", views.renewal_create, name="renewal_create"),
+    path("rinnovi/<int:pk>/", views.renewal_detail, name="renewal_detail"),
+]

@@ -1,0 +1,128 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backoffice.permissions import function_required
+from contracts import services
+from contracts.forms import ContractFilterForm, ContractForm, RenewalForm, customer_orders
+from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
+
+
+def _filter_contracts(form, contracts):
+    if not form.is_valid():
+        return contracts.none()
+    data, today = form.cleaned_data, timezone.localdate()
+    if data["q"]:
+        contracts = contracts.filter(
+            Q(number__icontains=data["q"]) | Q(description__icontains=data["q"])
+        )
+    if data["customer"]:
+        contracts = contracts.filter(customer=data["customer"])
+    state = data["state"]
+    if state == Contract.State.FUTURE:
+        contracts = contracts.filter(start_date__gt=today)
+    elif state == Contract.State.ACTIVE:
+        contracts = contracts.filter(start_date__lte=today, current_end__gte=today)
+    elif state == Contract.State.EXPIRED:
+        contracts = contracts.filter(current_end__lt=today)
+    if data["expiring_within"] is not None:
+        limit = today + timedelta(days=data["expiring_within"])
+        contracts = contracts.filter(current_end__gte=today, current_end__lte=limit)
+    return contracts
+
+
+@function_required(MANAGE_CONTRACTS)
+def contract_list(request):
+    filters = ContractFilterForm(request.GET or None)
+    contracts = Contract.objects.for_list()
+    if request.GET:
+        contracts = _filter_contracts(filters, contracts)
+    page = Paginator(contracts, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "contracts/contract_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {"filters": filters, "page": page})
+
+
+def _contract_page(request, form, contract=None, status=200):
+    context = {"form": form, "contract": contract}
+    if contract is not None:
+        context["renewals"] = contract.renewals.select_related("order__order_type")
+    return render(request, "contracts/contract_form.html", context, status=status)
+
+
+@function_required(MANAGE_CONTRACTS)
+def contract_create(request):
+    form = ContractForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            contract = services.save_contract(form=form, actor=request.user)
+            messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
+            return redirect(contract)
+        return _contract_page(request, form, status=422)
+    return _contract_page(request, form)
+
+
+@function_required(MANAGE_CONTRACTS)
+def contract_detail(request, pk):
+    contract = get_object_or_404(
+        Contract.objects.select_related("customer", "product", "order__order_type"), pk=pk
+    )
+    form = ContractForm(request.POST or None, instance=contract)
+    if request.method == "POST":
+        if form.is_valid():
+            services.save_contract(form=form, actor=request.user)
+            messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
+            return redirect(contract)
+        return _contract_page(request, form, contract, status=422)
+    return _contract_page(request, form, contract)
+
+
+@function_required(MANAGE_CONTRACTS)
+def customer_orders_options(request):
+    """The <option>s of Num. Ordine / Prot. Int. for the customer chosen in the form (htmx)."""
+    customer = request.GET.get("customer", "")
+    orders = customer_orders(customer if customer.isdigit() else None)
+    field = ContractForm().fields["order"]
+    field.queryset = orders
+    return render(request, "contracts/partials/order_options.html", {"field": field})
+
+
+@function_required(MANAGE_CONTRACTS)
+def renewal_create(request, contract_pk):
+    contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_pk)
+    form = RenewalForm(request.POST or None, contract=contract)
+    if request.method == "POST" and form.is_valid():
+        renewal = services.save_renewal(form=form, actor=request.user)
+        messages.success(request, _("Renewal saved."))
+        return redirect(renewal)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "contracts/renewal_form.html", {"form": form, "contract": contract}, status=status
+    )
+
+
+@function_required(MANAGE_CONTRACTS)
+def renewal_detail(request, pk):
+    renewal = get_object_or_404(
+        Renewal.objects.select_related("contract__customer", "order__order_type"), pk=pk
+    )
+    form = RenewalForm(request.POST or None, instance=renewal, contract=renewal.contract)
+    if request.method == "POST" and form.is_valid():
+        services.save_renewal(form=form, actor=request.user)
+        messages.success(request, _("Renewal saved."))
+        return redirect(renewal)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "contracts/renewal_form.html",
+        {"form": form, "contract": renewal.contract, "renewal": renewal},
+        status=status,
+    )

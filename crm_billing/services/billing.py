@@ -1,0 +1,229 @@
+"""Orders/Offers generated from the billing defaults: "Nuovo ordine" on a contract or a renewal.
+
+Each operation is one transaction: it locks the row it bills, refuses if a live order is already
+linked (a double click or two users at once get the existing order back, not a second one),
+builds the order from the case's defaults and the customer's, and links it before committing.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from backoffice import money
+from backoffice import services as order_services
+from backoffice.exceptions import DomainError
+from backoffice.models import Order
+from contracts.models import Contract, Renewal
+from crm_billing.models import BillingProfile
+
+
+class ConfigurationMissing(DomainError):
+    default_message = gettext_lazy("The billing configuration for this case is incomplete.")
+
+    def __init__(self, profile: BillingProfile):
+        self.profile = profile
+        super().__init__(
+            _("Billing configuration for “%(case)s” is incomplete: set %(missing)s.")
+            % {"case": profile.get_case_display(), "missing": ", ".join(profile.missing)}
+        )
+
+
+class AlreadyLinked(DomainError):
+    def __init__(self, order: Order):
+        self.order = order
+        super().__init__(
+            _("Already linked to %(type)s %(number)s (Prot. Int. %(protocol)s): no new order.")
+            % {"type": order.order_type.name, "number": order.number, "protocol": order.protocol}
+        )
+
+
+@dataclass(frozen=True)
+class Price:
+    """An amount and where it came from, said in words for the message after creation."""
+
+    amount: Decimal
+    source: str
+    agreed: bool  # an agreed amount is never discounted again (DESIGN §6)
+
+
+def billing_profile(case: str) -> BillingProfile:
+    BillingProfile.objects.for_case(case)
+    profile = BillingProfile.objects.select_related(
+        "order_type", "deal_subject", "product__vat_rate"
+    ).get(case=case)
+    if profile.missing:
+        raise ConfigurationMissing(profile)
+    return profile
+
+
+def _day(value) -> str:
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _euro(amount: Decimal) -> str:
+    return f"{number_format(money.to_cents(amount), 2, force_grouping=True)} €"
+
+
+def _list_price(profile: BillingProfile) -> Price:
+    return Price(profile.product.list_price, _("list price of the product/service"), agreed=False)
+
+
+def contract_price(*, contract: Contract, profile: BillingProfile) -> Price:
+    if contract.customer_cost is not None:
+        return Price(contract.customer_cost, _("customer cost of the contract"), agreed=True)
+    return _list_price(profile)
+
+
+def _last_cost(renewal: Renewal, *, include_own: bool) -> Price | None:
+    """The renewal's own cost, else the latest earlier renewal's, else the contract's cost."""
+    if include_own and renewal.cost is not None:
+        return Price(renewal.cost, _("cost of this renewal"), agreed=True)
+    earlier = (
+        Renewal.objects.filter(
+            contract_id=renewal.contract_id,
+            start_date__lt=renewal.start_date,
+            cost__isnull=False,
+        )
+        .order_by("-start_date")
+        .first()
+    )
+    if earlier is not None:
+        return Price(
+            earlier.cost,
+            _("cost of the renewal of %(date)s") % {"date": _day(earlier.start_date)},
+            agreed=True,
+        )
+    if renewal.contract.customer_cost is not None:
+        return Price(renewal.contract.customer_cost, _("customer cost of the contract"), True)
+    return None
+
+
+def indexed_amount(cost: Decimal, rate_percent: Decimal) -> Decimal:
+    """cost × (1 + rate), rounded to the cent half-up."""
+    return money.to_cents(cost * (Decimal("1") + rate_percent / Decimal("100")))
+
+
+def renewal_price(*, renewal: Renewal, profile: BillingProfile) -> Price:
+    """The renewal order's amount by the configured rule, with its source in words."""
+    rule = profile.renewal_pricing
+    if rule == BillingProfile.RenewalPricing.LIST_PRICE:
+        return _list_price(profile)
+    if rule == BillingProfile.RenewalPricing.LAST_RENEWAL_COST:
+        return _last_cost(renewal, include_own=True) or _list_price(profile)
+    # Indexed: what was paid last time, revalued. The base is never this renewal's own cost,
+    # which is the amount being decided.
+    base = _last_cost(renewal, include_own=False)
+    if base is None:
+        return _list_price(profile)
+    rate = profile.index_rate_percent
+    return Price(
+        indexed_amount(base.amount, rate),
+        _("%(source)s (%(base)s) revalued by %(rate)s%%")
+        % {
+            "source": base.source,
+            "base": _euro(base.amount),
+            "rate": rate.normalize(),
+        },
+        agreed=True,
+    )
+
+
+def _line(profile: BillingProfile, price: Price, description: str, source, customer):
+    discount = Decimal("0") if price.agreed else customer.discount_percent
+    return order_services.LineDraft(
+        product=profile.product,
+        description=description,
+        quantity=Decimal("1"),
+        unit_price=money.to_cents(price.amount),
+        discount_percent=discount,
+        source=source,
+    )
+
+
+@dataclass(frozen=True)
+class Generated:
+    order: Order
+    price: Price
+
+
+@transaction.atomic
+def create_order_for_contract(*, contract: Contract, actor) -> Generated:
+    """Create the contract's Order/Offer from the "Nuovi contratti" defaults and link it.
+
+    Raises AlreadyLinked when the contract already has a live order, ConfigurationMissing when
+    the case's defaults are not set; nothing is written in either case."""
+    contract = (
+        Contract.objects.select_for_update()
+        .select_related("customer__payment_terms", "customer__vat_exemption", "product")
+        .get(pk=contract.pk)
+    )
+    if contract.order_id:
+        order = Order.objects.select_related("order_type").get(pk=contract.order_id)
+        if order.status != Order.Status.CANCELLED:
+            raise AlreadyLinked(order)
+    profile = billing_profile(BillingProfile.Case.NEW_CONTRACT)
+    price = contract_price(contract=contract, profile=profile)
+    description = _("%(product)s – contract %(number)s from %(start)s to %(end)s") % {
+        "product": profile.product.description,
+        "number": contract.number,
+        "start": _day(contract.start_date),
+        "end": _day(contract.end_date),
+    }
+    order = order_services.create_order(
+        order_type=profile.order_type,
+        customer=contract.customer,
+        actor=actor,
+        deal_subject=profile.deal_subject,
+        origin=Order.Origin.CONTRACT,
+        source=contract,
+        from_defaults=True,
+        lines=[_line(profile, price, description, contract, contract.customer)],
+        event_message=_("From contract %(number)s; amount: %(source)s")
+        % {"number": contract.number, "source": price.source},
+    )
+    contract.order = order
+    contract.save(update_fields=["order"])
+    return Generated(order, price)
+
+
+@transaction.atomic
+def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
+    """Create the renewal's Order/Offer from the "Rinnovi" defaults and pricing rule, and link
+    it. Same guarantees as create_order_for_contract."""
+    renewal = (
+        Renewal.objects.select_for_update()
+        .select_related("contract__customer__payment_terms", "contract__customer__vat_exemption")
+        .get(pk=renewal.pk)
+    )
+    if renewal.order_id:
+        order = Order.objects.select_related("order_type").get(pk=renewal.order_id)
+        if order.status != Order.Status.CANCELLED:
+            raise AlreadyLinked(order)
+    profile = billing_profile(BillingProfile.Case.RENEWAL)
+    price = renewal_price(renewal=renewal, profile=profile)
+    contract = renewal.contract
+    description = _("%(product)s – renewal of contract %(number)s from %(start)s to %(end)s") % {
+        "product": profile.product.description,
+        "number": contract.number,
+        "start": _day(renewal.start_date),
+        "end": _day(renewal.end_date),
+    }
+    order = order_services.create_order(
+        order_type=profile.order_type,
+        customer=contract.customer,
+        actor=actor,
+        deal_subject=profile.deal_subject,
+        origin=Order.Origin.RENEWAL,
+        source=renewal,
+        from_defaults=True,
+        lines=[_line(profile, price, description, renewal, contract.customer)],
+        event_message=_("From the renewal of contract %(number)s; amount: %(source)s")
+        % {"number": contract.number, "source": price.source},
+    )
+    renewal.order = order
+    renewal.save(update_fields=["order"])
+    return Generated(order, price)

@@ -1,0 +1,169 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from backoffice import services as order_services
+from backoffice.models import Order
+from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    OrderTypeFactory,
+    ProductFactory,
+    RenewalFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def operator_client(client, make_user):
+    client.force_login(make_user(MANAGE_CONTRACTS))
+    return client
+
+
+def make_order(customer):
+    return order_services.create_order(
+        order_type=OrderTypeFactory(), customer=customer, actor=UserFactory()
+    )
+
+
+def contract_data(contract, **changes):
+    data = {
+        "number": contract.number,
+        "customer": contract.customer_id,
+        "product": contract.product_id,
+        "description": "",
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "renewal_months": "12",
+        "customer_cost": "",
+        "order": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_num_ordine_offers_only_the_customers_live_orders(operator_client):
+    contract = ContractFactory()
+    own = make_order(contract.customer)
+    cancelled = make_order(contract.customer)
+    order_services.cancel_order(order=cancelled, actor=UserFactory())
+    other = make_order(CustomerFactory())
+    response = operator_client.get(contract.get_absolute_url())
+    choices = [value for value, _label in response.context["form"].fields["order"].choices]
+    assert own.pk in [getattr(v, "value", v) for v in choices]
+    assert cancelled.pk not in [getattr(v, "value", v) for v in choices]
+    assert other.pk not in [getattr(v, "value", v) for v in choices]
+
+
+def test_the_dropdown_is_reloaded_for_another_customer(operator_client):
+    customer = CustomerFactory()
+    order = make_order(customer)
+    make_order(CustomerFactory())
+    response = operator_client.get(reverse("contracts:customer_orders"), {"customer": customer.pk})
+    body = response.content.decode()
+    assert f'value="{order.pk}"' in body
+    assert body.count("<option") == 2  # the empty choice and the customer's one order
+
+
+@pytest.mark.parametrize("which", ["other_customer", "cancelled"])
+def test_linking_a_foreign_or_cancelled_order_is_refused(operator_client, which):
+    contract = ContractFactory()
+    if which == "other_customer":
+        order = make_order(CustomerFactory())
+    else:
+        order = make_order(contract.customer)
+        order_services.cancel_order(order=order, actor=UserFactory())
+    response = operator_client.post(
+        contract.get_absolute_url(), contract_data(contract, order=order.pk)
+    )
+    assert response.status_code == 422
+    assert "order" in response.context["form"].errors
+    assert Contract.objects.get(pk=contract.pk).order is None
+
+
+def test_changing_the_customer_does_not_let_the_old_customers_order_through(operator_client):
+    contract = ContractFactory()
+    order = make_order(contract.customer)
+    response = operator_client.post(
+        contract.get_absolute_url(),
+        contract_data(contract, customer=CustomerFactory().pk, order=order.pk),
+    )
+    assert response.status_code == 422
+    assert Contract.objects.get(pk=contract.pk).order is None
+
+
+def test_linking_an_own_order_is_saved_and_recorded_on_the_order(operator_client):
+    contract = ContractFactory()
+    order = make_order(contract.customer)
+    response = operator_client.post(
+        contract.get_absolute_url(), contract_data(contract, order=order.pk)
+    )
+    assert response.status_code == 302
+    assert Contract.objects.get(pk=contract.pk).order == order
+    assert order.events.last().kind == "linked"
+
+
+def test_prot_int_of_another_customer_is_refused_on_a_renewal(operator_client):
+    renewal = RenewalFactory()
+    foreign = make_order(CustomerFactory())
+    response = operator_client.post(
+        renewal.get_absolute_url(),
+        {"start_date": "2027-01-01", "end_date": "2027-12-31", "cost": "", "order": foreign.pk},
+    )
+    assert response.status_code == 422
+    assert Renewal.objects.get(pk=renewal.pk).order is None
+
+
+def test_bad_contract_input_is_refused(operator_client):
+    customer, product = CustomerFactory(), ProductFactory()
+    response = operator_client.post(
+        reverse("contracts:contract_create"),
+        {
+            "number": "CTR-X",
+            "customer": customer.pk,
+            "product": product.pk,
+            "start_date": "2026-05-01",
+            "end_date": "2026-04-01",
+            "renewal_months": "0",
+            "customer_cost": "-10",
+        },
+    )
+    assert response.status_code == 422
+    errors = response.context["form"].errors
+    assert {"end_date", "renewal_months", "customer_cost"} <= set(errors)
+    assert not Contract.objects.filter(number="CTR-X").exists()
+
+
+def test_a_renewal_is_created_under_its_contract(operator_client):
+    contract = ContractFactory(start_date=date(2026, 1, 1))
+    response = operator_client.post(
+        reverse("contracts:renewal_create", args=[contract.pk]),
+        {"start_date": "2027-01-01", "end_date": "2027-12-31", "cost": "1.250,50"},
+    )
+    renewal = contract.renewals.get()
+    assert response["Location"] == renewal.get_absolute_url()
+    assert renewal.cost == Decimal("1250.50")
+
+
+def test_contract_list_filters_by_expiry(operator_client):
+    today = timezone.localdate()
+    soon = ContractFactory(start_date=today - timedelta(days=300), end_date=today + timedelta(10))
+    ContractFactory(start_date=today - timedelta(days=300), end_date=today + timedelta(90))
+    response = operator_client.get(reverse("contracts:contract_list"), {"expiring_within": "30"})
+    assert [c.pk for c in response.context["page"]] == [soon.pk]
+
+
+@pytest.mark.parametrize("orders", [1, 30])
+def test_contract_page_queries_do_not_grow_with_the_customers_orders(
+    operator_client, django_assert_max_num_queries, orders
+):
+    contract = ContractFactory()
+    for _ in range(orders):
+        make_order(contract.customer)
+    with django_assert_max_num_queries(14):
+        assert operator_client.get(contract.get_absolute_url()).status_code == 200

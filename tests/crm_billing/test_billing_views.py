@@ -1,0 +1,165 @@
+"""The billing buttons as users press them: messages, links, refusals, concurrency."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from backoffice.models import Order
+from backoffice.permissions import MANAGE_ORDERS
+from contracts.models import Contract
+from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.functions import CONFIGURE_BILLING
+from crm_billing.models import BillingProfile, BillingProfileChange
+from tests.crm_billing.test_billing_contracts import configured  # noqa: F401 - fixture
+from tests.factories import ContractFactory, OrderTypeFactory, ProductFactory, UserFactory
+
+
+def press_nuovo_ordine(client, contract):
+    response = client.post(reverse("contract_new_order", args=[contract.pk]), follow=True)
+    return response, [str(message) for message in response.context["messages"]]
+
+
+def test_operator_is_told_the_order_was_generated_with_the_defaults_without_a_back_office_link(
+    client,
+    configured,
+    make_user,  # noqa: F811
+):
+    client.force_login(make_user(MANAGE_CONTRACTS))
+    contract = ContractFactory(customer_cost=Decimal("1500"))
+    response, messages = press_nuovo_ordine(client, contract)
+    order = Order.objects.get()
+    assert "generato con le impostazioni di default" in messages[0]
+    assert order.number in messages[0] and order.protocol in messages[0]
+    assert order.get_absolute_url() not in response.content.decode()
+
+
+def test_back_office_users_get_the_link_to_the_order(client, configured, make_user):  # noqa: F811
+    client.force_login(make_user(MANAGE_CONTRACTS, MANAGE_ORDERS))
+    response, messages = press_nuovo_ordine(client, ContractFactory())
+    assert Order.objects.get().get_absolute_url() in messages[0]
+
+
+def test_a_linked_contract_says_so_and_offers_the_existing_order(
+    client,
+    configured,
+    make_user,  # noqa: F811
+):
+    client.force_login(make_user(MANAGE_CONTRACTS, MANAGE_ORDERS))
+    contract = ContractFactory()
+    press_nuovo_ordine(client, contract)
+    response, messages = press_nuovo_ordine(client, contract)
+    order = Order.objects.get()
+    assert order.number in messages[0] and order.get_absolute_url() in messages[0]
+    page = client.get(contract.get_absolute_url()).content.decode()
+    assert "disabled" in page and order.get_absolute_url() in page
+
+
+@pytest.mark.parametrize("may_configure", [True, False])
+def test_missing_configuration_links_to_the_page_only_for_who_may_open_it(
+    client, make_user, may_configure
+):
+    functions = [MANAGE_CONTRACTS] + ([CONFIGURE_BILLING] if may_configure else [])
+    client.force_login(make_user(*functions))
+    _response, messages = press_nuovo_ordine(client, ContractFactory())
+    assert "Nuovi contratti" in messages[0]
+    assert (reverse("billing_configuration") in messages[0]) is may_configure
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("orders", [0, 20])
+def test_nuovo_ordine_queries_do_not_grow_with_the_customers_orders(
+    client,
+    configured,
+    make_user,
+    django_assert_max_num_queries,
+    orders,  # noqa: F811
+):
+    client.force_login(make_user(MANAGE_CONTRACTS))
+    contract = ContractFactory()
+    for _ in range(orders):
+        press_nuovo_ordine(client, ContractFactory(customer=contract.customer))
+    with django_assert_max_num_queries(30):
+        client.post(reverse("contract_new_order", args=[contract.pk]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_users_pressing_nuovo_ordine_at_once_make_one_order(configured):  # noqa: F811
+    contract = ContractFactory()
+    users = [UserFactory(functions=[MANAGE_CONTRACTS]) for _ in range(8)]
+    barrier = threading.Barrier(len(users))
+    answers = []
+
+    def press(user):
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait()
+            response = client.post(reverse("contract_new_order", args=[contract.pk]))
+            messages = [str(m) for m in client.get(contract.get_absolute_url()).context["messages"]]
+            answers.append((response.status_code, messages))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=[user]) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert Order.objects.count() == 1
+    assert Contract.objects.get(pk=contract.pk).order == Order.objects.get()
+    assert [status for status, _messages in answers] == [302] * 8
+    generated = [m for _s, messages in answers for m in messages if "generato" in m]
+    already = [m for _s, messages in answers for m in messages if "Già collegato" in m]
+    assert (len(generated), len(already)) == (1, 7)
+
+
+def test_configuration_page_records_who_changed_what(client, make_user):
+    admin = make_user(CONFIGURE_BILLING)
+    client.force_login(admin)
+    order_type, product = OrderTypeFactory(name="Ordine cliente"), ProductFactory()
+    data = {}
+    for case in BillingProfile.Case.values:
+        data.update(
+            {
+                f"{case}-order_type": order_type.pk,
+                f"{case}-deal_subject": "",
+                f"{case}-product": product.pk,
+            }
+        )
+    data.update(
+        {
+            "renewal-renewal_pricing": "indexed",
+            "renewal-index_percent": "1,80",
+            "renewal-index_share_percent": "75",
+        }
+    )
+    response = client.post(reverse("billing_configuration"), data)
+    assert response.status_code == 302
+    profile = BillingProfile.objects.for_case("renewal")
+    assert profile.order_type == order_type
+    assert profile.index_rate_percent == Decimal("1.35")
+    change = BillingProfileChange.objects.filter(profile=profile, old_value="").first()
+    assert change.actor == admin
+    page = client.get(reverse("billing_configuration")).content.decode()
+    assert "Ordine cliente" in page
+
+
+def test_configuration_refuses_an_inactive_product(client, make_user):
+    client.force_login(make_user(CONFIGURE_BILLING))
+    inactive = ProductFactory(active=False)
+    response = client.post(
+        reverse("billing_configuration"),
+        {
+            "new_contract-product": inactive.pk,
+            "renewal-renewal_pricing": "last_cost",
+            "renewal-index_percent": "0",
+            "renewal-index_share_percent": "100",
+        },
+    )
+    assert response.status_code == 422
+    assert BillingProfile.objects.for_case("new_contract").product is None
