@@ -6,8 +6,10 @@ from backoffice import services
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
+from crm_billing.models import BillingProfile
 from tests.factories import (
     CustomerFactory,
+    DealSubjectFactory,
     OrderTypeFactory,
     ProductFactory,
     UserFactory,
@@ -67,3 +69,19 @@ def order(db, backoffice_user):
             ),
         ],
     )
+
+
+@pytest.fixture
+def configured(db):
+    """All three cases configured; the product's list price is 1.200,00."""
+    product = ProductFactory(list_price=Decimal("1200.00"))
+    order_type = OrderTypeFactory(code="OC", numbering_pattern="{code}/{year}/{seq:05}")
+    profiles = {}
+    for case in BillingProfile.Case.values:
+        profile = BillingProfile.objects.for_case(case)
+        profile.order_type = order_type
+        profile.deal_subject = DealSubjectFactory()
+        profile.product = product
+        profile.save()
+        profiles[case] = profile
+    return profiles

@@ -6,7 +6,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice import services as order_services
-from backoffice.models import Order
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from tests.factories import (

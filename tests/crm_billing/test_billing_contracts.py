@@ -15,31 +15,12 @@ from crm_billing.services import billing
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
-    DealSubjectFactory,
-    OrderTypeFactory,
     PaymentTermsFactory,
-    ProductFactory,
     RenewalFactory,
     UserFactory,
 )
 
 Rule = BillingProfile.RenewalPricing
-
-
-@pytest.fixture
-def configured(db):
-    """All three cases configured; the product's list price is 1.200,00."""
-    product = ProductFactory(list_price=Decimal("1200.00"))
-    order_type = OrderTypeFactory(code="OC", numbering_pattern="{code}/{year}/{seq:05}")
-    profiles = {}
-    for case in BillingProfile.Case.values:
-        profile = BillingProfile.objects.for_case(case)
-        profile.order_type = order_type
-        profile.deal_subject = DealSubjectFactory()
-        profile.product = product
-        profile.save()
-        profiles[case] = profile
-    return profiles
 
 
 @pytest.fixture

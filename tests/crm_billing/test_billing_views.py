@@ -14,7 +14,6 @@ from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING
 from crm_billing.models import BillingProfile, BillingProfileChange
-from tests.crm_billing.test_billing_contracts import configured  # noqa: F401 - fixture
 from tests.factories import ContractFactory, OrderTypeFactory, ProductFactory, UserFactory
 
 
@@ -26,7 +25,7 @@ def press_nuovo_ordine(client, contract):
 def test_operator_is_told_the_order_was_generated_with_the_defaults_without_a_back_office_link(
     client,
     configured,
-    make_user,  # noqa: F811
+    make_user,
 ):
     client.force_login(make_user(MANAGE_CONTRACTS))
     contract = ContractFactory(customer_cost=Decimal("1500"))
@@ -37,7 +36,7 @@ def test_operator_is_told_the_order_was_generated_with_the_defaults_without_a_ba
     assert order.get_absolute_url() not in response.content.decode()
 
 
-def test_back_office_users_get_the_link_to_the_order(client, configured, make_user):  # noqa: F811
+def test_back_office_users_get_the_link_to_the_order(client, configured, make_user):
     client.force_login(make_user(MANAGE_CONTRACTS, MANAGE_ORDERS))
     response, messages = press_nuovo_ordine(client, ContractFactory())
     assert Order.objects.get().get_absolute_url() in messages[0]
@@ -46,7 +45,7 @@ def test_back_office_users_get_the_link_to_the_order(client, configured, make_us
 def test_a_linked_contract_says_so_and_offers_the_existing_order(
     client,
     configured,
-    make_user,  # noqa: F811
+    make_user,
 ):
     client.force_login(make_user(MANAGE_CONTRACTS, MANAGE_ORDERS))
     contract = ContractFactory()
@@ -76,7 +75,7 @@ def test_nuovo_ordine_queries_do_not_grow_with_the_customers_orders(
     configured,
     make_user,
     django_assert_max_num_queries,
-    orders,  # noqa: F811
+    orders,
 ):
     client.force_login(make_user(MANAGE_CONTRACTS))
     contract = ContractFactory()
@@ -87,7 +86,7 @@ def test_nuovo_ordine_queries_do_not_grow_with_the_customers_orders(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_eight_users_pressing_nuovo_ordine_at_once_make_one_order(configured):  # noqa: F811
+def test_eight_users_pressing_nuovo_ordine_at_once_make_one_order(configured):
     contract = ContractFactory()
     users = [UserFactory(functions=[MANAGE_CONTRACTS]) for _ in range(8)]
     barrier = threading.Barrier(len(users))
