@@ -97,6 +97,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
@@ -201,3 +202,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Sending to the ERP ("Invia al gestionale") ---------------------------------------------
+# How an order reaches the ERP: "file" writes one JSON document per order revision into
+# ERP_EXPORT_DIR, for the ERP to import (written atomically: hidden temporary file, then
+# rename); "http" POSTs it to ERP_URL, signed with ERP_SECRET (HMAC-SHA256). `manage.py
+# fake_erp` is a stand-in ERP for trying "http" (see the README).
+ERP_TRANSMISSION = env("ERP_TRANSMISSION", default="file")
+ERP_EXPORT_DIR = Path(env("ERP_EXPORT_DIR", default=str(BASE_DIR / "var" / "erp-export")))
+ERP_URL = env("ERP_URL", default="")
+# Shared with the ERP; required by "http". At least 32 random characters.
+ERP_SECRET = env("ERP_SECRET", default="")
+# Seconds to open the connection, and then to wait for the ERP's answer.
+ERP_CONNECT_TIMEOUT = env.float("ERP_CONNECT_TIMEOUT", default=5.0)
+ERP_READ_TIMEOUT = env.float("ERP_READ_TIMEOUT", default=30.0)
+# Retries of errors worth retrying (timeouts, 408, 429, 5xx): at most ERP_MAX_ATTEMPTS attempts;
+# before attempt n+1 a random wait between 0 and min(ERP_BACKOFF_CAP, ERP_BACKOFF_BASE × 2^(n-1))
+# seconds (exponential backoff with full jitter). Then the send is "failed, needs attention".
+ERP_MAX_ATTEMPTS = env.int("ERP_MAX_ATTEMPTS", default=8)
+ERP_BACKOFF_BASE = env.float("ERP_BACKOFF_BASE", default=5.0)
+ERP_BACKOFF_CAP = env.float("ERP_BACKOFF_CAP", default=600.0)
+# How long a worker holds a transmission it is delivering. If the worker dies, another one may
+# deliver it again after this (same Idempotency-Key): keep it well above both timeouts together.
+ERP_LEASE_SECONDS = env.float("ERP_LEASE_SECONDS", default=120.0)
+# `manage.py sweep_transmissions` enqueues again what is due for longer than this (its task was
+# lost) and what a dead worker held. With the inline backend it also runs every retry.
+ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)

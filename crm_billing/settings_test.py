@@ -25,6 +25,7 @@ ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: threads in the concurrency tests then get real separate connections
     # that queue on SQLite's write lock (IMMEDIATE + WAL), as in production.
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

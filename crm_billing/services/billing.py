@@ -157,7 +157,7 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
     Raises AlreadyLinked when the contract already has a live order, ConfigurationMissing when
     the case's defaults are not set; nothing is written in either case."""
     contract = (
-        Contract.objects.select_for_update()
+        Contract.objects.select_for_update(of=("self",))
         .select_related("customer__payment_terms", "customer__vat_exemption", "product")
         .get(pk=contract.pk)
     )
@@ -195,7 +195,7 @@ def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
     """Create the renewal's Order/Offer from the "Rinnovi" defaults and pricing rule, and link
     it. Same guarantees as create_order_for_contract."""
     renewal = (
-        Renewal.objects.select_for_update()
+        Renewal.objects.select_for_update(of=("self",))
         .select_related("contract__customer__payment_terms", "contract__customer__vat_exemption")
         .get(pk=renewal.pk)
     )
