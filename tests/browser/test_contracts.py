@@ -1,0 +1,76 @@
+"""Configurazione fatturazione and 'Nuovo ordine' as the users do them, in real Chromium."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from backoffice.models import Order
+from contracts.models import Contract, Renewal
+from crm_billing.models import BillingProfile
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_sets_the_three_defaults(page):
+    call_command("load_demo")
+    BillingProfile.objects.update(order_type=None, deal_subject=None, product=None)
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}/amministrazione/configurazione-fatturazione/")
+    for case, subject, product in [
+        ("new_contract", "Contratto di assistenza", "CAN-ASS - Canone assistenza annuale"),
+        ("renewal", "Rinnovo contratto di assistenza", "CAN-ASS - Canone assistenza annuale"),
+        ("activity", "Interventi tecnici a consuntivo", "INT-ORA - Intervento tecnico (ora)"),
+    ]:
+        page.select_option(f"#id_{case}-order_type", label="Ordine cliente")
+        page.select_option(f"#id_{case}-deal_subject", label=subject)
+        page.select_option(f"#id_{case}-product", label=product)
+    page.click("text=Salva configurazione")
+    expect(page.locator(".alert-success")).to_contain_text("Configurazione fatturazione salvata")
+    expect(page.locator("#configuration-changes")).to_contain_text("Anna Amministratrice")
+    assert not any(profile.missing for profile in BillingProfile.objects.all())
+
+
+def test_postvendita_generates_the_order_of_a_contract_without_back_office_link(page):
+    call_command("load_demo")
+    contract = Contract.objects.get(number="CTR-0001")  # Costo al cliente 1.500,00
+    log_in(page, "postvendita")
+    page.goto(f"{page.base_url}{contract.get_absolute_url()}")
+    page.click("#new-order button[type=submit]")
+    message = page.locator(".alert-success")
+    expect(message).to_contain_text("generato con le impostazioni di default")
+    expect(message).to_contain_text("costo al cliente del contratto")
+    order = Contract.objects.get(pk=contract.pk).order
+    expect(message).to_contain_text(order.protocol)
+    assert page.locator(".alert-success a").count() == 0
+    assert order.lines.get().net_amount == Decimal("1500.00")
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        # CTR-0005's second renewal has no cost; the first cost 1.050,00.
+        ("last_cost", "1.050,00 €"),
+        ("list_price", "1.200,00 €"),
+        # 1.050,00 × (1 + 1,80% × 75%) = 1.064,175 → 1.064,18
+        ("indexed", "1.064,18 €"),
+    ],
+)
+def test_admin_generates_a_renewal_order_with_each_rule_and_opens_it(page, rule, expected):
+    call_command("load_demo")
+    BillingProfile.objects.filter(case="renewal").update(renewal_pricing=rule)
+    renewal = Renewal.objects.filter(contract__number="CTR-0005", cost__isnull=True).get()
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}{renewal.get_absolute_url()}")
+    page.click("#new-order button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "generato con le impostazioni di default"
+    )
+    page.click(".alert-success >> text=Apri nel Back Office")
+    expect(page).to_have_url(re.compile(r"/backoffice/ordini/\d+/$"))
+    expect(page.locator("#total-net")).to_have_text(expected)
+    order = Renewal.objects.get(pk=renewal.pk).order
+    assert order.origin == Order.Origin.RENEWAL
