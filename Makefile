@@ -38,5 +38,5 @@ lint: install
 
 # Refresh the Italian catalogue after changing visible strings (needs gettext's xgettext).
 messages: install
-	$(PY) manage.py makemessages -l it --no-obsolete --no-fuzzy-matching --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l it --no-obsolete --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages -l it --ignore=.venv

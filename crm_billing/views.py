@@ -146,14 +146,20 @@ def _order_reference(request, order):
 
 
 def _announce(request, generated):
-    order = generated.order
+    order, price = generated.order, generated.price
+    amount = (
+        _("Amount by the rule “%(rule)s”: %(source)s.")
+        % {"rule": price.rule, "source": price.source}
+        if price.rule
+        else _("Amount: %(source)s.") % {"source": price.source}
+    )
     messages.success(
         request,
         format_html(
             "{} {} {}",
             _("%(type)s %(number)s was generated with the default settings.")
             % {"type": order.order_type.name, "number": order.number},
-            _("Amount: %(source)s.") % {"source": generated.price.source},
+            amount,
             _order_reference(request, order),
         ),
     )

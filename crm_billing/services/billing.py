@@ -5,7 +5,7 @@ linked (a double click or two users at once get the existing order back, not a s
 builds the order from the case's defaults and the customer's, and links it before committing.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -48,6 +48,7 @@ class Price:
     amount: Decimal
     source: str
     agreed: bool  # an agreed amount is never discounted again (DESIGN §6)
+    rule: str = ""  # the renewal pricing rule that chose the source, when there is one
 
 
 def billing_profile(case: str) -> BillingProfile:
@@ -108,7 +109,12 @@ def indexed_amount(cost: Decimal, rate_percent: Decimal) -> Decimal:
 
 
 def renewal_price(*, renewal: Renewal, profile: BillingProfile) -> Price:
-    """The renewal order's amount by the configured rule, with its source in words."""
+    """The renewal order's amount by the configured rule, with the rule and its source."""
+    price = _renewal_price_by_rule(renewal, profile)
+    return replace(price, rule=str(profile.get_renewal_pricing_display()))
+
+
+def _renewal_price_by_rule(renewal: Renewal, profile: BillingProfile) -> Price:
     rule = profile.renewal_pricing
     if rule == BillingProfile.RenewalPricing.LIST_PRICE:
         return _list_price(profile)
