@@ -1,6 +1,7 @@
 """Operations on Orders/Offers. Each write is one transaction that locks the order it changes,
 checks the rules, writes, recomputes the totals and appends to the order's event log."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as date_type
@@ -113,6 +114,21 @@ def _save_after_line_change(order: Order) -> None:
     order.save(update_fields=["total_net", "total_vat", "total", "from_defaults", "updated_at"])
 
 
+@dataclass(frozen=True)
+class OrderDraft:
+    """An Order/Offer to be written by create_orders."""
+
+    order_type: OrderType
+    customer: Customer
+    lines: list[LineDraft]
+    date: date_type | None = None
+    deal_subject: DealSubject | None = None
+    origin: str = Order.Origin.MANUAL
+    source: object | None = None
+    from_defaults: bool = False
+    event_message: str = ""
+
+
 @transaction.atomic
 def create_order(
     *,
@@ -130,38 +146,93 @@ def create_order(
     """Create an Order/Offer with the customer's defaults (payment terms, VAT exemption, agent,
     discount) and the acting user as owner, numbered from its type's pattern and the yearly
     protocol. Lines and totals are written in the same transaction."""
-    date = date or timezone.localdate()
-    seq = allocate_numbers(scope=number_scope(order_type), year=date.year)[0]
-    protocol_seq = allocate_numbers(scope=PROTOCOL_SCOPE, year=date.year)[0]
-    order = Order(
+    draft = OrderDraft(
         order_type=order_type,
-        number=order_type.format_number(year=date.year, seq=seq),
-        protocol=format_protocol(year=date.year, seq=protocol_seq),
-        date=date,
         customer=customer,
-        owner=actor,
+        lines=list(lines),
+        date=date,
         deal_subject=deal_subject,
-        payment_terms=customer.payment_terms,
-        vat_exemption=customer.vat_exemption,
-        agent=customer.agent,
-        discount_percent=customer.discount_percent,
         origin=origin,
+        source=source,
         from_defaults=from_defaults,
+        event_message=event_message,
     )
-    _set_source(order, source)
-    order.save()
-    built = [_build_line(order, position, draft) for position, draft in enumerate(lines, 1)]
-    OrderLine.objects.bulk_create(built)
-    if built:
+    return create_orders(drafts=[draft], actor=actor)[0]
+
+
+BULK_BATCH_SIZE = 2000
+
+
+@transaction.atomic
+def create_orders(*, drafts: list[OrderDraft], actor) -> list[Order]:
+    """Create many Orders/Offers at once, as create_order would one by one, in a number of
+    queries that does not grow with the number of orders or lines: numbers are reserved in
+    blocks, orders, lines and events are written with bulk inserts."""
+    today = timezone.localdate()
+    numbers = _reserve_numbers(drafts, today)
+    orders, lines_by_order = [], []
+    for draft, (number, protocol) in zip(drafts, numbers, strict=True):
+        customer = draft.customer
+        order = Order(
+            order_type=draft.order_type,
+            number=number,
+            protocol=protocol,
+            date=draft.date or today,
+            customer=customer,
+            owner=actor,
+            deal_subject=draft.deal_subject,
+            payment_terms_id=customer.payment_terms_id,
+            vat_exemption=customer.vat_exemption,
+            agent_id=customer.agent_id,
+            discount_percent=customer.discount_percent,
+            origin=draft.origin,
+            from_defaults=draft.from_defaults,
+        )
+        _set_source(order, draft.source)
+        built = [_build_line(order, position, line) for position, line in enumerate(draft.lines, 1)]
         _store_totals(order, built)
-        order.save(update_fields=["total_net", "total_vat", "total"])
-    record_event(
-        order=order,
-        kind=OrderEvent.Kind.CREATED,
-        actor=actor,
-        message=event_message or order.get_origin_display(),
+        orders.append(order)
+        lines_by_order.append(built)
+    Order.objects.bulk_create(orders, batch_size=BULK_BATCH_SIZE)
+    lines = []
+    for order, built in zip(orders, lines_by_order, strict=True):
+        for line in built:
+            line.order = order  # sets order_id now that the order has its key
+            lines.append(line)
+    OrderLine.objects.bulk_create(lines, batch_size=BULK_BATCH_SIZE)
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.CREATED,
+                actor=actor,
+                message=(draft.event_message or str(order.get_origin_display()))[:500],
+            )
+            for order, draft in zip(orders, drafts, strict=True)
+        ],
+        batch_size=BULK_BATCH_SIZE,
     )
-    return order
+    return orders
+
+
+def _reserve_numbers(drafts: list[OrderDraft], today) -> list[tuple[str, str]]:
+    """(Num. Ordine, Prot. Int.) for each draft, in order: one block per type and year, one
+    block of protocols per year."""
+    years = [(draft.date or today).year for draft in drafts]
+    by_type, by_year = defaultdict(list), defaultdict(list)
+    for index, (draft, year) in enumerate(zip(drafts, years, strict=True)):
+        by_type[(draft.order_type, year)].append(index)
+        by_year[year].append(index)
+    numbers, protocols = [""] * len(drafts), [""] * len(drafts)
+    for (order_type, year), indexes in by_type.items():
+        block = allocate_numbers(scope=number_scope(order_type), year=year, count=len(indexes))
+        for index, seq in zip(indexes, block, strict=True):
+            numbers[index] = order_type.format_number(year=year, seq=seq)
+    for year, indexes in by_year.items():
+        block = allocate_numbers(scope=PROTOCOL_SCOPE, year=year, count=len(indexes))
+        for index, seq in zip(indexes, block, strict=True):
+            protocols[index] = format_protocol(year=year, seq=seq)
+    return list(zip(numbers, protocols, strict=True))
 
 
 def _lock_editable(order: Order) -> Order:
