@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint messages
+.PHONY: install run test lint messages bench
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ run: install
 # SQLite unless DATABASE_URL points at PostgreSQL.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Speed of "Fattura attività" (1,000 tickets × 5 activities) on DATABASE_URL, or SQLite.
+# Nothing is kept: the benchmark rolls its data back.
+bench: export DEBUG ?= true
+bench: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py bench_billing --tickets 100
+	$(PY) manage.py bench_billing --tickets 1000
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
+from tickets.permissions import MANAGE_TICKETS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ MENU = [
         _("Post-sales"),
         [
             MenuItem(_("Contracts"), "contracts:contract_list", MANAGE_CONTRACTS),
+            MenuItem(_("Tickets"), "tickets:ticket_list", MANAGE_TICKETS),
         ],
     ),
     (

@@ -8,6 +8,8 @@ from backoffice.forms import StyledForm
 from backoffice.models import DealSubject, OrderType, Product
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile
+from tickets.forms import TicketFilterForm
+from tickets.models import ActivityCondition, Ticket
 
 
 class FunctionChoiceField(forms.ModelMultipleChoiceField):
@@ -81,3 +83,53 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
         super().style_widgets()
         if "renewal_pricing" in self.fields:
             self.fields["renewal_pricing"].widget.attrs["class"] = "form-check-input"
+
+
+class BillingSelectionForm(forms.Form):
+    """What "Fattura attività" bills: the tickets ticked on the page, or every ticket matching
+    the list's filters (posted along), with an optional cut-off date."""
+
+    MODES = [("selected", _("ticked tickets")), ("filtered", _("all tickets matching the filters"))]
+
+    mode = forms.ChoiceField(choices=MODES)
+    tickets = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    cutoff = forms.DateField(
+        label=_("Activities closed up to"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        # Any ticket id may be posted; the queryset below decides what exists.
+        values = data.getlist("tickets") if data is not None else []
+        self.fields["tickets"].choices = [(v, v) for v in values if str(v).isdigit()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == "selected" and not cleaned.get("tickets"):
+            raise forms.ValidationError(_("Tick at least one ticket, or bill all filtered ones."))
+        return cleaned
+
+    def tickets_queryset(self):
+        if self.cleaned_data["mode"] == "selected":
+            return Ticket.objects.filter(pk__in=self.cleaned_data["tickets"])
+        filters = TicketFilterForm(self.data)
+        return filters.filter(Ticket.objects.all())
+
+
+class ConditionsToBeBilledForm(forms.Form):
+    """The activity section: which execution conditions are "Da fatturare"."""
+
+    to_be_billed = forms.ModelMultipleChoiceField(
+        label=_("Conditions to be billed"),
+        queryset=ActivityCondition.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_be_billed"].initial = [
+            c.pk for c in self.fields["to_be_billed"].queryset if c.to_be_billed
+        ]

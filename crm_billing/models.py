@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -160,3 +161,52 @@ class BillingProfileChange(models.Model):
         if self.pk is not None:
             raise ValidationError(_("The change history cannot be changed."))
         super().save(*args, **kwargs)
+
+
+class BillingRun(models.Model):
+    """One confirmed "Fattura attività": its selection, its progress and its result.
+
+    Kept in the database so the progress bar survives a page reload and any worker process can
+    run it; small selections run at once in the request, large ones as a background task."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("completed")
+        FAILED = "failed", _("failed")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.QUEUED
+    )
+    cutoff = models.DateField(_("activities closed up to"), null=True, blank=True)
+    ticket_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_orders = models.JSONField(default=list)
+    skipped_tickets = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("activity billing run")
+        verbose_name_plural = _("activity billing runs")
+        ordering = ["-created_at"]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.pk} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("billing_run_detail", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.processed / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

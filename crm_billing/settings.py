@@ -228,3 +228,6 @@ ERP_LEASE_SECONDS = env.float("ERP_LEASE_SECONDS", default=120.0)
 # `manage.py sweep_transmissions` enqueues again what is due for longer than this (its task was
 # lost) and what a dead worker held. With the inline backend it also runs every retry.
 ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
+
+# "Fattura attività" on more tickets than this runs as a background task with a progress bar.
+BILLING_BACKGROUND_THRESHOLD = env.int("BILLING_BACKGROUND_THRESHOLD", default=200)

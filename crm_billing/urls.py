@@ -23,6 +23,23 @@ urlpatterns = [
         views.renewal_new_order,
         name="renewal_new_order",
     ),
+    path("segnalazioni/", include("tickets.urls")),
+    path(
+        "fatturazione/segnalazioni/<int:pk>/crea-ordine/",
+        views.ticket_create_order,
+        name="ticket_create_order",
+    ),
+    path(
+        "fatturazione/attivita/anteprima/",
+        views.bill_activities_preview,
+        name="bill_activities_preview",
+    ),
+    path(
+        "fatturazione/attivita/conferma/",
+        views.bill_activities_confirm,
+        name="bill_activities_confirm",
+    ),
+    path("fatturazione/attivita/<int:pk>/", views.billing_run_detail, name="billing_run_detail"),
     path(
         "amministrazione/configurazione-fatturazione/",
         views.billing_configuration,

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -10,14 +12,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backoffice.exceptions import DomainError
+from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS, function_required
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
-from crm_billing.forms import BillingProfileForm, UserCreateForm, UserFunctionsForm
+from crm_billing.forms import (
+    BillingProfileForm,
+    BillingSelectionForm,
+    ConditionsToBeBilledForm,
+    UserCreateForm,
+    UserFunctionsForm,
+)
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
-from crm_billing.models import BillingProfile, BillingProfileChange
-from crm_billing.services import billing, configuration
+from crm_billing.models import BillingProfile, BillingProfileChange, BillingRun
+from crm_billing.services import activities, billing, configuration, runs
 from crm_billing.services import users as user_services
+from tickets.models import Ticket
+from tickets.permissions import MANAGE_TICKETS
 
 
 def home(request):
@@ -94,19 +105,20 @@ def user_set_active(request, pk, active):
 @function_required(CONFIGURE_BILLING)
 def billing_configuration(request):
     profiles = list(BillingProfile.objects.for_all_cases())
-    bound = request.method == "POST"
+    data = request.POST if request.method == "POST" else None
     forms_by_case = [
-        (
-            profile,
-            BillingProfileForm(
-                request.POST if bound else None, instance=profile, prefix=profile.case
-            ),
-        )
+        (profile, BillingProfileForm(data, instance=profile, prefix=profile.case))
         for profile in profiles
     ]
-    if bound:
-        if all(form.is_valid() for _profile, form in forms_by_case):
-            changed = 0
+    conditions_form = ConditionsToBeBilledForm(data, prefix="conditions")
+    if data is not None:
+        valid = [form.is_valid() for _profile, form in forms_by_case] + [conditions_form.is_valid()]
+        if all(valid):
+            changed = len(
+                configuration.set_conditions_to_be_billed(
+                    conditions=conditions_form.cleaned_data["to_be_billed"], actor=request.user
+                )
+            )
             for profile, form in forms_by_case:
                 changed += len(
                     configuration.update_billing_profile(
@@ -122,8 +134,8 @@ def billing_configuration(request):
     return render(
         request,
         "crm_billing/billing_configuration.html",
-        {"forms_by_case": forms_by_case, "changes": changes},
-        status=422 if bound else 200,
+        {"forms_by_case": forms_by_case, "conditions_form": conditions_form, "changes": changes},
+        status=422 if data is not None else 200,
     )
 
 
@@ -207,3 +219,106 @@ def renewal_new_order(request, pk):
     renewal = get_object_or_404(Renewal, pk=pk)
     _generate(request, billing.create_order_for_renewal, {"renewal": renewal})
     return redirect(renewal)
+
+
+# --- "Crea Ordine" and "Fattura attività" on tickets --------------------------------------------
+
+PREVIEW_DETAIL_LIMIT = 100
+
+
+@function_required(MANAGE_TICKETS)
+@require_POST
+def ticket_create_order(request, pk):
+    ticket = get_object_or_404(Ticket, pk=pk)
+    try:
+        outcome = activities.bill_tickets(tickets=Ticket.objects.filter(pk=pk), actor=request.user)
+    except DomainError as error:
+        _refuse(request, error)
+        return redirect(ticket)
+    if outcome.created:
+        created = outcome.created[0]
+        order = Order.objects.select_related("order_type").get(pk=created["order"])
+        messages.success(
+            request,
+            format_html(
+                "{} {} {}",
+                _("%(type)s %(number)s was generated with the default settings.")
+                % {"type": order.order_type.name, "number": order.number},
+                _("%(n)s activities billed.") % {"n": created["lines"]},
+                _order_reference(request, order),
+            ),
+        )
+    else:
+        messages.warning(
+            request,
+            _("Nothing was created: %(reason)s.") % {"reason": outcome.skipped[0]["reason"]},
+        )
+    return redirect(ticket)
+
+
+def _selection(request):
+    form = BillingSelectionForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, errors)
+        return None, None
+    return form, form.tickets_queryset()
+
+
+@function_required(MANAGE_TICKETS)
+@require_POST
+def bill_activities_preview(request):
+    form, tickets = _selection(request)
+    if form is None:
+        return redirect("tickets:ticket_list")
+    try:
+        plans = activities.plan_billing(tickets=tickets, cutoff=form.cleaned_data["cutoff"])
+    except DomainError as error:
+        _refuse(request, error)
+        return redirect("tickets:ticket_list")
+    billable = [plan for plan in plans if plan.lines]
+    context = {
+        "form": form,
+        "plans": plans[:PREVIEW_DETAIL_LIMIT],
+        "more": max(0, len(plans) - PREVIEW_DETAIL_LIMIT),
+        "ticket_count": len(plans),
+        "order_count": len(billable),
+        "line_count": sum(len(plan.lines) for plan in plans),
+        "skipped_count": sum(len(plan.skipped) for plan in plans),
+        "total": sum((plan.total for plan in billable), Decimal("0.00")),
+        "background": len(plans) > settings.BILLING_BACKGROUND_THRESHOLD,
+        "hidden": [
+            (k, v)
+            for k in request.POST
+            if k != "csrfmiddlewaretoken"
+            for v in request.POST.getlist(k)
+        ],
+    }
+    return render(request, "crm_billing/billing_preview.html", context)
+
+
+@function_required(MANAGE_TICKETS)
+@require_POST
+def bill_activities_confirm(request):
+    form, tickets = _selection(request)
+    if form is None:
+        return redirect("tickets:ticket_list")
+    try:
+        billing.billing_profile(BillingProfile.Case.ACTIVITY)
+    except DomainError as error:
+        _refuse(request, error)
+        return redirect("tickets:ticket_list")
+    run = runs.start_billing_run(
+        tickets=tickets, actor=request.user, cutoff=form.cleaned_data["cutoff"]
+    )
+    return redirect(run)
+
+
+@function_required(MANAGE_TICKETS)
+def billing_run_detail(request, pk):
+    # Runs are personal: nobody reads another user's by changing the id.
+    run = get_object_or_404(BillingRun, pk=pk, actor=request.user)
+    template = "crm_billing/billing_run.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, {"run": run})

@@ -14,6 +14,7 @@ from tests.factories import (
     ProductFactory,
     UserFactory,
 )
+from tickets.permissions import MANAGE_TICKETS
 
 # Each role of the authorization table: a user with exactly these functions.
 ROLE_FUNCTIONS = {
@@ -24,6 +25,7 @@ ROLE_FUNCTIONS = {
     "configure_billing": [CONFIGURE_BILLING],
     "manage_users": [MANAGE_USERS],
     "manage_contracts": [MANAGE_CONTRACTS],
+    "manage_tickets": [MANAGE_TICKETS],
 }
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 
 from backoffice import models
 from contracts.models import Contract, Renewal
+from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
 
 def perm(name: str) -> Permission:
@@ -29,7 +30,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def functions(self, create, extracted, **kwargs):
-        if create and extracted:
+        if not create:
+            return
+        if extracted:
             self.user_permissions.add(*[perm(name) for name in extracted])
         self.save()
 
@@ -113,3 +116,43 @@ class RenewalFactory(factory.django.DjangoModelFactory):
     contract = factory.SubFactory(ContractFactory)
     start_date = factory.Sequence(lambda n: date(2027 + n, 1, 1))
     end_date = factory.LazyAttribute(lambda renewal: renewal.start_date.replace(month=12, day=31))
+
+
+class ActivityStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivityStatus
+        django_get_or_create = ["name"]
+
+    name = "Completata"
+    kind = ActivityStatus.Kind.CLOSED
+
+
+class ActivityConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivityCondition
+        django_get_or_create = ["name"]
+
+    name = "A pagamento"
+    to_be_billed = True
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    customer = factory.SubFactory(CustomerFactory)
+    subject = factory.Sequence(lambda n: f"Guasto {n}")
+    opened_on = date(2026, 10, 1)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    ticket = factory.SubFactory(TicketFactory)
+    date = date(2026, 10, 2)
+    technician = factory.SubFactory(UserFactory, username="tecnico")
+    description = "Sostituzione scheda"
+    duration_minutes = 90
+    status = factory.SubFactory(ActivityStatusFactory)
+    condition = factory.SubFactory(ActivityConditionFactory)

@@ -2,8 +2,10 @@
 
 from django.db import transaction
 from django.utils.formats import localize
+from django.utils.translation import gettext
 
 from crm_billing.models import BillingProfile, BillingProfileChange
+from tickets.models import ActivityCondition
 
 
 def _shown(profile: BillingProfile, name: str) -> str:
@@ -37,4 +39,29 @@ def update_billing_profile(*, profile: BillingProfile, actor, values: dict) -> l
         profile.full_clean()
         profile.save()
         BillingProfileChange.objects.bulk_create(changes)
+    return changes
+
+
+@transaction.atomic
+def set_conditions_to_be_billed(*, conditions, actor) -> list:
+    """Flag exactly the given active conditions "Da fatturare"; each change is recorded on the
+    activity case's history."""
+    profile = BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY)
+    wanted = {condition.pk for condition in conditions}
+    changes = []
+    for condition in ActivityCondition.objects.select_for_update().filter(active=True):
+        flag = condition.pk in wanted
+        if condition.to_be_billed != flag:
+            changes.append(
+                BillingProfileChange(
+                    profile=profile,
+                    actor=actor,
+                    field=gettext("To be billed: %(name)s") % {"name": condition.name},
+                    old_value=gettext("yes") if condition.to_be_billed else gettext("no"),
+                    new_value=gettext("yes") if flag else gettext("no"),
+                )
+            )
+            condition.to_be_billed = flag
+            condition.save(update_fields=["to_be_billed"])
+    BillingProfileChange.objects.bulk_create(changes)
     return changes

@@ -8,8 +8,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
+from crm_billing.models import BillingRun
 from tests.conftest import ROLE_FUNCTIONS
-from tests.factories import ContractFactory, RenewalFactory, UserFactory
+from tests.factories import ActivityFactory, ContractFactory, RenewalFactory, UserFactory
+from tickets.permissions import MANAGE_TICKETS
 
 PUBLIC = "public"
 LOGIN = "login"
@@ -46,6 +48,16 @@ TABLE = {
     "contract_new_order": ("post", MANAGE_CONTRACTS),
     "renewal_new_order": ("post", MANAGE_CONTRACTS),
     "billing_configuration": ("get", CONFIGURE_BILLING),
+    "tickets:ticket_list": ("get", MANAGE_TICKETS),
+    "tickets:ticket_create": ("get", MANAGE_TICKETS),
+    "tickets:ticket_detail": ("get", MANAGE_TICKETS),
+    "tickets:activity_create": ("get", MANAGE_TICKETS),
+    "tickets:activity_update": ("get", MANAGE_TICKETS),
+    "tickets:activity_delete": ("get", MANAGE_TICKETS),
+    "ticket_create_order": ("post", MANAGE_TICKETS),
+    "bill_activities_preview": ("post", MANAGE_TICKETS),
+    "bill_activities_confirm": ("post", MANAGE_TICKETS),
+    "billing_run_detail": ("get", MANAGE_TICKETS),
     "admin:index": ("get", STAFF),
 }
 
@@ -73,6 +85,8 @@ def test_every_url_is_in_the_table():
 def url_for(name, order, user):
     contract = ContractFactory(customer=order.customer)
     renewal = RenewalFactory(contract=contract)
+    activity = ActivityFactory(ticket__customer=order.customer)
+    run = BillingRun.objects.create(actor=user)
     kwargs = {
         "backoffice:order_detail": [order.pk],
         "backoffice:order_header_update": [order.pk],
@@ -88,6 +102,12 @@ def url_for(name, order, user):
         "contracts:renewal_detail": [renewal.pk],
         "contract_new_order": [contract.pk],
         "renewal_new_order": [renewal.pk],
+        "tickets:ticket_detail": [activity.ticket_id],
+        "tickets:activity_create": [activity.ticket_id],
+        "tickets:activity_update": [activity.pk],
+        "tickets:activity_delete": [activity.pk],
+        "ticket_create_order": [activity.ticket_id],
+        "billing_run_detail": [run.pk],
         "user_update": [user.pk],
         "user_deactivate": [user.pk],
         "user_activate": [user.pk],

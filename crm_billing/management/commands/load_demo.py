@@ -26,8 +26,11 @@ from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile
+from crm_billing.services.activities import bill_tickets
 from crm_billing.services.billing import create_order_for_contract
 from crm_billing.services.users import create_user
+from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
+from tickets.permissions import MANAGE_TICKETS
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo logins, created only by this command
 
@@ -35,7 +38,7 @@ DEMO_USERS = [
     # username, first name, last name, functions, administrator
     ("admin", "Anna", "Amministratrice", None, True),
     ("backoffice", "Bruno", "Bianchi", [MANAGE_ORDERS, MANAGE_MASTER_DATA, SEND_TO_ERP], False),
-    ("postvendita", "Paola", "Russo", [MANAGE_CONTRACTS], False),
+    ("postvendita", "Paola", "Russo", [MANAGE_CONTRACTS, MANAGE_TICKETS], False),
     ("tecnico", "Tommaso", "Ferrari", [], False),
 ]
 
@@ -201,6 +204,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         self.load_billing_configuration(order_type, subjects, products)
         self.load_contracts(customers, products, users, today)
+        self.load_tickets(customers, users, today)
         for index, customer in enumerate(customers[:6]):
             order_services.create_order(
                 order_type=order_type,
@@ -283,6 +287,75 @@ class Command(BaseCommand):
             end_date=one_year_later(no_cost.end_date),
             cost=Decimal("1300.00"),
         )
+
+    def load_tickets(self, customers, users, today):
+        """Tickets with activities in every combination: open and closed statuses, each
+        condition, with and without duration, one ticket already billed."""
+        statuses = {
+            "open": ActivityStatus.objects.create(name="Aperta", kind=ActivityStatus.Kind.OPEN),
+            "progress": ActivityStatus.objects.create(
+                name="In lavorazione", kind=ActivityStatus.Kind.IN_PROGRESS
+            ),
+            "done": ActivityStatus.objects.create(
+                name="Completata", kind=ActivityStatus.Kind.CLOSED
+            ),
+            "no_work": ActivityStatus.objects.create(
+                name="Chiusa senza intervento", kind=ActivityStatus.Kind.CLOSED
+            ),
+        }
+        conditions = {
+            "warranty": ActivityCondition.objects.create(name="In garanzia"),
+            "contract": ActivityCondition.objects.create(name="In contratto"),
+            "paid": ActivityCondition.objects.create(name="A pagamento", to_be_billed=True),
+        }
+        technician = users["tecnico"]
+        combos = [
+            ("done", "paid", 90),
+            ("done", "paid", None),
+            ("no_work", "paid", 20),
+            ("done", "warranty", 60),
+            ("done", "contract", 45),
+            ("progress", "paid", 30),
+            ("open", "paid", None),
+        ]
+        subjects = [
+            "Stampante di rete non risponde",
+            "Blocco del gestionale in magazzino",
+            "Manutenzione caldaia",
+            "Sostituzione gruppo di continuità",
+            "Rete Wi-Fi instabile in sala riunioni",
+            "Aggiornamento firmware centralino",
+            "Guasto al lettore badge",
+            "Configurazione nuova postazione",
+            "Allarme temperatura cella frigorifera",
+            "Verifica impianto di videosorveglianza",
+        ]
+        tickets = []
+        for index, subject in enumerate(subjects):
+            opened = today - timedelta(days=40 - 3 * index)
+            ticket = Ticket.objects.create(
+                customer=customers[index % len(customers)],
+                subject=subject,
+                description=f"Segnalazione ricevuta telefonicamente: {subject.lower()}.",
+                opened_on=opened,
+                closed_on=opened + timedelta(days=2) if index % 3 else None,
+                technician=technician,
+            )
+            tickets.append(ticket)
+            for offset, (status, condition, minutes) in enumerate(
+                combos[index % 3 :: 1 + index % 2]
+            ):
+                Activity.objects.create(
+                    ticket=ticket,
+                    date=opened + timedelta(days=offset % 3),
+                    technician=technician,
+                    description=f"Intervento {offset + 1}: diagnosi e ripristino",
+                    duration_minutes=minutes,
+                    status=statuses[status],
+                    condition=conditions[condition],
+                )
+        # One ticket is billed already, so its activities show the order they are on.
+        bill_tickets(tickets=Ticket.objects.filter(pk=tickets[0].pk), actor=users["postvendita"])
 
     def load_users(self):
         users = {}

@@ -1,0 +1,114 @@
+from django.test import override_settings
+from django.urls import reverse
+
+from backoffice.models import Order
+from backoffice.permissions import MANAGE_ORDERS
+from crm_billing.models import BillingRun
+from tests.crm_billing.test_billing_activities import configure_activity_case, warranty
+from tests.factories import ActivityFactory, TicketFactory
+from tickets.permissions import MANAGE_TICKETS
+
+
+def test_crea_ordine_bills_one_ticket_and_says_it_used_the_defaults(client, make_user):
+    configure_activity_case()
+    activity = ActivityFactory()
+    client.force_login(make_user(MANAGE_TICKETS))
+    response = client.post(reverse("ticket_create_order", args=[activity.ticket_id]), follow=True)
+    order = Order.objects.get()
+    body = response.content.decode()
+    assert "generato con le impostazioni di default" in body
+    assert order.number in body and order.get_absolute_url() not in body
+
+
+def test_crea_ordine_without_billable_activities_explains(client, make_user):
+    configure_activity_case()
+    activity = ActivityFactory(condition=warranty())
+    client.force_login(make_user(MANAGE_TICKETS))
+    response = client.post(reverse("ticket_create_order", args=[activity.ticket_id]), follow=True)
+    assert Order.objects.count() == 0
+    assert "In garanzia" in response.content.decode()
+
+
+def test_preview_writes_nothing_and_confirm_creates_the_orders(client, make_user):
+    configure_activity_case()
+    tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(3)]
+    skipped = ActivityFactory(condition=warranty()).ticket
+    client.force_login(make_user(MANAGE_TICKETS, MANAGE_ORDERS))
+    selection = {"mode": "selected", "tickets": [t.pk for t in [*tickets, skipped]]}
+    preview = client.post(reverse("bill_activities_preview"), selection)
+    assert preview.status_code == 200
+    assert preview.context["order_count"] == 3
+    assert Order.objects.count() == 0
+    response = client.post(reverse("bill_activities_confirm"), selection, follow=True)
+    run = BillingRun.objects.get()
+    assert run.state == BillingRun.State.DONE
+    assert len(run.created_orders) == 3
+    assert [s["ticket"] for s in run.skipped_tickets] == [skipped.pk]
+    body = response.content.decode()
+    assert Order.objects.first().get_absolute_url() in body  # a Back Office user gets links
+    assert "In garanzia" in body
+
+
+def test_all_filtered_tickets_can_be_billed(client, make_user):
+    configure_activity_case()
+    billed = ActivityFactory(ticket__subject="A").ticket
+    other_customer = ActivityFactory().ticket
+    client.force_login(make_user(MANAGE_TICKETS))
+    client.post(
+        reverse("bill_activities_confirm"),
+        {"mode": "filtered", "customer": billed.customer_id},
+    )
+    assert list(Order.objects.values_list("customer", flat=True)) == [billed.customer_id]
+    assert other_customer.customer_id != billed.customer_id
+
+
+def test_cutoff_leaves_later_activities_out(client, make_user):
+    configure_activity_case()
+    activity = ActivityFactory()  # done on 02/10/2026
+    client.force_login(make_user(MANAGE_TICKETS))
+    client.post(
+        reverse("bill_activities_confirm"),
+        {"mode": "selected", "tickets": [activity.ticket_id], "cutoff": "2026-10-01"},
+    )
+    run = BillingRun.objects.get()
+    assert run.created_orders == []
+    assert "01/10/2026" in run.skipped_tickets[0]["reason"]
+
+
+@override_settings(BILLING_BACKGROUND_THRESHOLD=2)
+def test_large_selections_run_as_a_task_with_a_progress_page(
+    client, make_user, django_capture_on_commit_callbacks
+):
+    configure_activity_case()
+    tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(3)]
+    client.force_login(make_user(MANAGE_TICKETS))
+    with django_capture_on_commit_callbacks() as scheduled:
+        response = client.post(
+            reverse("bill_activities_confirm"),
+            {"mode": "selected", "tickets": [t.pk for t in tickets]},
+        )
+    run = BillingRun.objects.get()
+    assert response["Location"] == run.get_absolute_url()
+    # Queued, not run in the request: the page shows the progress bar and polls.
+    assert run.state == BillingRun.State.QUEUED and Order.objects.count() == 0
+    page = client.get(run.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    assert 'id="run-bar"' in page and 'hx-trigger="every 1s"' in page
+    # The task, as the worker (here the inline backend) runs it after the commit.
+    for callback in scheduled:
+        callback()
+    run.refresh_from_db()
+    assert (run.state, run.processed, len(run.created_orders)) == (BillingRun.State.DONE, 3, 3)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'id="run-summary"' in page and "hx-trigger" not in page
+
+
+def test_nobody_reads_another_users_run(client, make_user):
+    run = BillingRun.objects.create(actor=make_user(MANAGE_TICKETS))
+    client.force_login(make_user(MANAGE_TICKETS))
+    assert client.get(run.get_absolute_url()).status_code == 404
+
+
+def test_an_empty_selection_is_refused_with_a_message(client, make_user):
+    client.force_login(make_user(MANAGE_TICKETS))
+    response = client.post(reverse("bill_activities_preview"), {"mode": "selected"}, follow=True)
+    assert "Seleziona almeno una segnalazione" in response.content.decode()

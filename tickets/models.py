@@ -1,0 +1,212 @@
+"""Tickets ("segnalazioni"), their activities, and what makes an activity billable.
+
+Orders are known only through the Back Office: an order line points at the activity it bills
+(contenttypes), so whether an activity is billed is read from the live order lines."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.models import Customer, OrderLine
+
+
+class ActivityStatus(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("activity status")
+        verbose_name_plural = _("activity statuses")
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ActivityCondition(models.Model):
+    """Condizione di svolgimento: in warranty, under contract, paid... "Da fatturare" marks the
+    conditions whose closed activities are billed."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    to_be_billed = models.BooleanField(_("to be billed"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("execution condition")
+        verbose_name_plural = _("execution conditions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("customer", "technician").order_by("-opened_on", "-id")
+
+    def with_billable_activities(self):
+        return self.filter(Exists(Activity.objects.billable().filter(ticket=OuterRef("pk"))))
+
+
+class Ticket(models.Model):
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    opened_on = models.DateField(_("opened on"), default=timezone.localdate)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("technician"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-opened_on", "-id"]
+        indexes = [models.Index(fields=["-opened_on", "-id"]), models.Index(fields=["customer"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="ticket_closed_after_opened",
+            )
+        ]
+        permissions = [("manage_tickets", _("Tickets management and activity billing"))]
+
+    def __str__(self):
+        return f"{self.code} – {self.subject}"
+
+    def get_absolute_url(self):
+        return reverse("tickets:ticket_detail", args=[self.pk])
+
+    @property
+    def code(self):
+        return f"SEG-{self.pk:06}"
+
+    @property
+    def is_open(self):
+        return self.closed_on is None
+
+
+def _live_lines():
+    return OrderLine.objects.filter(
+        source_type=ContentType.objects.get_for_model(Activity),
+        source_id=OuterRef("pk"),
+        is_live=True,
+    )
+
+
+class ActivityQuerySet(models.QuerySet):
+    def with_billing_state(self):
+        """Annotate the live order (id, number) each activity is billed on, if any."""
+        live = _live_lines()
+        return self.annotate(
+            billed_order_id=Subquery(live.values("order_id")[:1]),
+            billed_order_number=Subquery(live.values("order__number")[:1]),
+        )
+
+    def with_released_order(self):
+        """Annotate the number of the latest cancelled order that billed the activity."""
+        released = OrderLine.objects.filter(
+            source_type=ContentType.objects.get_for_model(Activity),
+            source_id=OuterRef("pk"),
+            is_live=False,
+        ).order_by("-id")
+        return self.annotate(released_order_number=Subquery(released.values("order__number")[:1]))
+
+    def billable(self, cutoff=None):
+        """Closed, condition "Da fatturare", not on a live order line (and done by the cut-off)."""
+        queryset = self.filter(
+            status__kind=ActivityStatus.Kind.CLOSED, condition__to_be_billed=True
+        ).exclude(Exists(_live_lines()))
+        if cutoff is not None:
+            queryset = queryset.filter(date__lte=cutoff)
+        return queryset
+
+
+class Activity(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="activities"
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("technician"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    description = models.TextField(_("description"))
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    status = models.ForeignKey(ActivityStatus, verbose_name=_("status"), on_delete=models.PROTECT)
+    condition = models.ForeignKey(
+        ActivityCondition, verbose_name=_("execution condition"), on_delete=models.PROTECT
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    # Fields an order line depends on: frozen while the activity is on a live order.
+    BILLED_FIELDS = ("duration_minutes", "status", "condition")
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["ticket", "date", "id"]
+
+    def __str__(self):
+        return f"{date_format(self.date, 'SHORT_DATE_FORMAT')} – {self.description[:60]}"
+
+    @property
+    def hours(self) -> Decimal:
+        """Billed quantity: the duration in hours to two places; 1 when none was recorded."""
+        if not self.duration_minutes:
+            return Decimal("1")
+        return (Decimal(self.duration_minutes) / Decimal(60)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+    def not_billable_reason(self, cutoff=None) -> str:
+        """Why the activity cannot be billed now, or "" if it can. Needs with_billing_state().
+        The reasons are checked in this order (DESIGN §6)."""
+        if self.status.kind != ActivityStatus.Kind.CLOSED:
+            return gettext("not in a status of type Closed (%(status)s)") % {
+                "status": self.status.name
+            }
+        if not self.condition.to_be_billed:
+            return gettext("condition “%(condition)s” is not to be billed") % {
+                "condition": self.condition.name
+            }
+        if self.billed_order_number:
+            return gettext("already on order %(number)s") % {"number": self.billed_order_number}
+        if cutoff is not None and self.date > cutoff:
+            return gettext("closed after the cut-off date %(date)s") % {
+                "date": date_format(cutoff, "SHORT_DATE_FORMAT")
+            }
+        return ""

@@ -1,0 +1,3 @@
+"""The tickets function, declared in Ticket.Meta.permissions."""
+
+MANAGE_TICKETS = "tickets.manage_tickets"

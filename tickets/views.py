@@ -1,0 +1,129 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from backoffice.exceptions import DomainError
+from backoffice.permissions import function_required
+from tickets import services
+from tickets.forms import ActivityForm, TicketFilterForm, TicketForm
+from tickets.models import Activity, Ticket
+from tickets.permissions import MANAGE_TICKETS
+
+
+@function_required(MANAGE_TICKETS)
+def ticket_list(request):
+    filters = TicketFilterForm(request.GET or None)
+    tickets = Ticket.objects.for_list()
+    if request.GET:
+        tickets = filters.filter(tickets)
+    page = Paginator(tickets, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "tickets/ticket_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {"filters": filters, "page": page})
+
+
+def ticket_activities(ticket):
+    """The Intervento tab: each activity with its billing state and, if any, why it is not
+    billable."""
+    activities = list(
+        ticket.activities.with_billing_state()
+        .with_released_order()
+        .select_related("status", "condition", "technician")
+    )
+    for activity in activities:
+        activity.reason = activity.not_billable_reason()
+    return activities
+
+
+def _ticket_page(request, ticket, form, tab="intervento", status=200):
+    context = {"ticket": ticket, "form": form, "tab": tab}
+    if ticket is not None:
+        context["activities"] = ticket_activities(ticket)
+        context["billable_count"] = sum(1 for a in context["activities"] if not a.reason)
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@function_required(MANAGE_TICKETS)
+def ticket_create(request):
+    form = TicketForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            ticket = form.save()
+            messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
+            return redirect(ticket)
+        return render(request, "tickets/ticket_form.html", {"form": form}, status=422)
+    return render(request, "tickets/ticket_form.html", {"form": form})
+
+
+@function_required(MANAGE_TICKETS)
+def ticket_detail(request, pk):
+    ticket = get_object_or_404(Ticket.objects.select_related("customer", "technician"), pk=pk)
+    tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
+    form = TicketForm(request.POST or None, instance=ticket)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
+            return redirect(f"{ticket.get_absolute_url()}?tab=dati")
+        return _ticket_page(request, ticket, form, tab="dati", status=422)
+    return _ticket_page(request, ticket, form, tab=tab)
+
+
+def _billed_on(activity):
+    if activity.pk is None:
+        return None
+    return (
+        Activity.objects.with_billing_state()
+        .filter(pk=activity.pk)
+        .values_list("billed_order_number", flat=True)
+        .first()
+    )
+
+
+def _activity_page(request, ticket, activity):
+    billed_on = _billed_on(activity)
+    form = ActivityForm(request.POST or None, instance=activity, billed_on=billed_on)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_activity(form=form)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Activity saved."))
+            return redirect(ticket)
+    status = 422 if request.method == "POST" else 200
+    context = {"ticket": ticket, "form": form, "activity": activity, "billed_on": billed_on}
+    return render(request, "tickets/activity_form.html", context, status=status)
+
+
+@function_required(MANAGE_TICKETS)
+def activity_create(request, ticket_pk):
+    ticket = get_object_or_404(Ticket.objects.select_related("customer"), pk=ticket_pk)
+    return _activity_page(request, ticket, Activity(ticket=ticket, technician=request.user))
+
+
+@function_required(MANAGE_TICKETS)
+def activity_update(request, pk):
+    activity = get_object_or_404(Activity.objects.select_related("ticket__customer"), pk=pk)
+    return _activity_page(request, activity.ticket, activity)
+
+
+@function_required(MANAGE_TICKETS)
+def activity_delete(request, pk):
+    activity = get_object_or_404(Activity.objects.select_related("ticket"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_activity(activity=activity)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Activity deleted."))
+        return redirect(activity.ticket)
+    return render(
+        request,
+        "tickets/activity_delete.html",
+        {"activity": activity, "billed_on": _billed_on(activity)},
+    )
