@@ -32,14 +32,16 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Speed of "Fattura attività" (1,000 tickets × 5 activities) on DATABASE_URL, or SQLite.
-# Nothing is kept: the benchmark rolls its data back.
-bench: export DEBUG ?= true
+# Speed of bulk billing and of the main pages on DATABASE_URL, or SQLite: a table, and the
+# same figures in var/bench.json. Production-like settings; nothing is kept (rolled back).
+bench: export DEBUG = false
+bench: export SECRET_KEY ?= bench-only-secret-key-not-for-production-0123456789abcdef
+bench: export SECURE_SSL_REDIRECT = false
 bench: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py bench_billing --tickets 100
-	$(PY) manage.py bench_billing --tickets 1000
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py bench
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ from crm_billing import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("salute/", views.health, name="health"),
     path("accesso/", auth_views.LoginView.as_view(), name="login"),
     path("uscita/", auth_views.LogoutView.as_view(), name="logout"),
     path("lingua/", login_not_required(set_language), name="set_language"),

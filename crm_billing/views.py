@@ -3,8 +3,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -33,6 +35,12 @@ from tickets.permissions import MANAGE_TICKETS
 
 def home(request):
     return render(request, "crm_billing/home.html")
+
+
+@login_not_required
+def health(request):
+    """For load balancers (and the trivial view of the benchmarks): the process answers."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 # --- Amministrazione › Gestione Utenti ---------------------------------------------------------

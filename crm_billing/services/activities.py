@@ -201,6 +201,8 @@ def bill_tickets(
                     batch, actor=actor, cutoff=cutoff, profile=profile, outcome=batch_outcome
                 )
         except Exception:  # noqa: BLE001 - the batch is retried ticket by ticket below
+            # The batch was rolled back whole (a bad ticket, a lost connection: Django opens
+            # a new one); its tickets are retried one by one so the others still get billed.
             logger.warning("Billing batch failed, retrying ticket by ticket", exc_info=True)
             batch_outcome = _bill_one_by_one(batch, actor=actor, cutoff=cutoff, profile=profile)
         outcome.created += batch_outcome.created

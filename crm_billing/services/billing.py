@@ -156,6 +156,32 @@ class Generated:
     price: Price
 
 
+def _refuse_if_linked(billed) -> None:
+    """A contract or renewal with a live order gets that one back, never a second."""
+    if billed.order_id:
+        order = Order.objects.select_related("order_type").get(pk=billed.order_id)
+        if order.status != Order.Status.CANCELLED:
+            raise AlreadyLinked(order)
+
+
+def _create_and_link(billed, *, profile, price, customer, origin, description, event, actor):
+    """One order of one line from the case's defaults, linked to what it bills."""
+    order = order_services.create_order(
+        order_type=profile.order_type,
+        customer=customer,
+        actor=actor,
+        deal_subject=profile.deal_subject,
+        origin=origin,
+        source=billed,
+        from_defaults=True,
+        lines=[_line(profile, price, description, billed, customer)],
+        event_message=event,
+    )
+    billed.order = order
+    billed.save(update_fields=["order"])
+    return Generated(order, price)
+
+
 @transaction.atomic
 def create_order_for_contract(*, contract: Contract, actor) -> Generated:
     """Create the contract's Order/Offer from the "Nuovi contratti" defaults and link it.
@@ -167,33 +193,26 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
         .select_related("customer__payment_terms", "customer__vat_exemption", "product")
         .get(pk=contract.pk)
     )
-    if contract.order_id:
-        order = Order.objects.select_related("order_type").get(pk=contract.order_id)
-        if order.status != Order.Status.CANCELLED:
-            raise AlreadyLinked(order)
+    _refuse_if_linked(contract)
     profile = billing_profile(BillingProfile.Case.NEW_CONTRACT)
     price = contract_price(contract=contract, profile=profile)
-    description = _("%(product)s – contract %(number)s from %(start)s to %(end)s") % {
-        "product": profile.product.description,
-        "number": contract.number,
-        "start": _day(contract.start_date),
-        "end": _day(contract.end_date),
-    }
-    order = order_services.create_order(
-        order_type=profile.order_type,
+    return _create_and_link(
+        contract,
+        profile=profile,
+        price=price,
         customer=contract.customer,
-        actor=actor,
-        deal_subject=profile.deal_subject,
         origin=Order.Origin.CONTRACT,
-        source=contract,
-        from_defaults=True,
-        lines=[_line(profile, price, description, contract, contract.customer)],
-        event_message=_("From contract %(number)s; amount: %(source)s")
+        description=_("%(product)s – contract %(number)s from %(start)s to %(end)s")
+        % {
+            "product": profile.product.description,
+            "number": contract.number,
+            "start": _day(contract.start_date),
+            "end": _day(contract.end_date),
+        },
+        event=_("From contract %(number)s; amount: %(source)s")
         % {"number": contract.number, "source": price.source},
+        actor=actor,
     )
-    contract.order = order
-    contract.save(update_fields=["order"])
-    return Generated(order, price)
 
 
 @transaction.atomic
@@ -205,31 +224,24 @@ def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
         .select_related("contract__customer__payment_terms", "contract__customer__vat_exemption")
         .get(pk=renewal.pk)
     )
-    if renewal.order_id:
-        order = Order.objects.select_related("order_type").get(pk=renewal.order_id)
-        if order.status != Order.Status.CANCELLED:
-            raise AlreadyLinked(order)
+    _refuse_if_linked(renewal)
     profile = billing_profile(BillingProfile.Case.RENEWAL)
     price = renewal_price(renewal=renewal, profile=profile)
     contract = renewal.contract
-    description = _("%(product)s – renewal of contract %(number)s from %(start)s to %(end)s") % {
-        "product": profile.product.description,
-        "number": contract.number,
-        "start": _day(renewal.start_date),
-        "end": _day(renewal.end_date),
-    }
-    order = order_services.create_order(
-        order_type=profile.order_type,
+    return _create_and_link(
+        renewal,
+        profile=profile,
+        price=price,
         customer=contract.customer,
-        actor=actor,
-        deal_subject=profile.deal_subject,
         origin=Order.Origin.RENEWAL,
-        source=renewal,
-        from_defaults=True,
-        lines=[_line(profile, price, description, renewal, contract.customer)],
-        event_message=_("From the renewal of contract %(number)s; amount: %(source)s")
+        description=_("%(product)s – renewal of contract %(number)s from %(start)s to %(end)s")
+        % {
+            "product": profile.product.description,
+            "number": contract.number,
+            "start": _day(renewal.start_date),
+            "end": _day(renewal.end_date),
+        },
+        event=_("From the renewal of contract %(number)s; amount: %(source)s")
         % {"number": contract.number, "source": price.source},
+        actor=actor,
     )
-    renewal.order = order
-    renewal.save(update_fields=["order"])
-    return Generated(order, price)

@@ -20,6 +20,7 @@ STAFF = "staff"
 # url name → (method, who may use it)
 TABLE = {
     "home": ("get", LOGIN),
+    "health": ("get", PUBLIC),
     "login": ("get", PUBLIC),
     "logout": ("post", LOGIN),
     "set_language": ("post", PUBLIC),

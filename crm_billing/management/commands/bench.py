@@ -1,0 +1,275 @@
+"""`make bench`: the speed of bulk billing and of the main pages, printed as a table and written
+as JSON (var/bench.json).
+
+- "Fattura attività" of N tickets × k activities (N = 100, 1,000, 5,000): wall time, queries,
+  activities billed per second, and the ratio to one plain bulk_create of the same rows.
+- Pages: server time (median of repeated requests through the test client, after warm-up) and
+  queries, at a size N and at 10 N, beside a trivial view measured in the same run.
+
+Every measurement runs inside a transaction that is rolled back: nothing is left behind, so it
+can be pointed at any database through DATABASE_URL.
+"""
+
+import json
+import statistics
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from backoffice import services as order_services
+from backoffice.models import Customer, Order, OrderLine, OrderType, Product, VatRate
+from contracts.models import Contract, Renewal
+from crm_billing.models import BillingProfile
+from crm_billing.services.activities import bill_tickets
+from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
+
+
+class Rollback(Exception):
+    pass
+
+
+def rolled_back(measure):
+    """Run measure() in a transaction that is always rolled back; return what it returned."""
+    result = {}
+    try:
+        with transaction.atomic():
+            result = measure()
+            raise Rollback
+    except Rollback:
+        pass
+    return result
+
+
+class Fixture:
+    """The master data every measurement needs, created inside its transaction."""
+
+    def __init__(self):
+        self.user = get_user_model().objects.create(username="bench", is_superuser=True)
+        self.vat = VatRate.objects.create(code="B22", description="IVA 22%", rate=Decimal("22"))
+        self.product = Product.objects.create(
+            code="B-H", description="Ora tecnico", list_price=Decimal("55"), vat_rate=self.vat
+        )
+        self.order_type = OrderType.objects.create(
+            code="BENCH", name="Bench", numbering_pattern="B/{year}/{seq:06}"
+        )
+        for case in BillingProfile.Case.values:
+            profile = BillingProfile.objects.for_case(case)
+            profile.order_type, profile.product = self.order_type, self.product
+            profile.save()
+        self.closed = ActivityStatus.objects.create(name="bench-closed", kind="closed")
+        self.paid = ActivityCondition.objects.create(name="bench-paid", to_be_billed=True)
+        self.customers = Customer.objects.bulk_create(
+            Customer(code=f"B{i:04}", name=f"Cliente {i}") for i in range(50)
+        )
+
+    def tickets(self, count, activities=0):
+        created = Ticket.objects.bulk_create(
+            (
+                Ticket(
+                    customer=self.customers[i % 50],
+                    subject=f"Guasto {i}",
+                    opened_on=date(2026, 1, 1) + timedelta(days=i % 300),
+                )
+                for i in range(count)
+            ),
+            batch_size=5000,
+        )
+        Activity.objects.bulk_create(
+            (
+                Activity(
+                    ticket=ticket,
+                    date=date(2026, 1, 2),
+                    technician=self.user,
+                    description="Intervento",
+                    duration_minutes=45 + n,
+                    status=self.closed,
+                    condition=self.paid,
+                )
+                for ticket in created
+                for n in range(activities)
+            ),
+            batch_size=5000,
+        )
+        return created
+
+    def orders(self, count, customer=None, lines=1):
+        drafts = [
+            order_services.OrderDraft(
+                order_type=self.order_type,
+                customer=customer or self.customers[i % 50],
+                lines=[
+                    order_services.LineDraft(
+                        product=self.product,
+                        description=f"Riga {n}",
+                        quantity=Decimal("1"),
+                        unit_price=Decimal("10"),
+                    )
+                    for n in range(lines)
+                ],
+            )
+            for i in range(count)
+        ]
+        return order_services.create_orders(drafts=drafts, actor=self.user)
+
+
+def measure_billing(tickets, per_ticket):
+    fixture = Fixture()
+    created = fixture.tickets(tickets, per_ticket)
+    selection = Ticket.objects.filter(pk__in=[t.pk for t in created])
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        outcome = bill_tickets(tickets=selection, actor=fixture.user)
+        seconds = time.perf_counter() - start
+    lines = tickets * per_ticket
+    rows = len(outcome.created) * 2 + lines  # orders, their events, their lines
+    order = Order.objects.filter(order_type=fixture.order_type).first()
+    start = time.perf_counter()
+    OrderLine.objects.bulk_create(
+        (
+            OrderLine(
+                order=order,
+                product=fixture.product,
+                description="Intervento",
+                quantity=Decimal("1.00"),
+                unit_price=Decimal("55.00"),
+                vat_rate=fixture.vat,
+                net_amount=Decimal("55.00"),
+            )
+            for _ in range(rows)
+        ),
+        batch_size=2000,
+    )
+    bulk_seconds = time.perf_counter() - start
+    return {
+        "tickets": tickets,
+        "activities": lines,
+        "orders": len(outcome.created),
+        "seconds": round(seconds, 4),
+        "queries": len(queries.captured_queries),
+        "activities_per_second": round(lines / seconds),
+        "bulk_create_seconds": round(bulk_seconds, 4),
+        "ratio_to_bulk_create": round(seconds / bulk_seconds, 2),
+    }
+
+
+def time_page(client, url, repeat):
+    for _ in range(3):  # warm-up: caches, lazy imports, compiled templates
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    query_count = len(queries.captured_queries)  # now: the next request clears the log
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(url)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000, query_count
+
+
+PAGES = {
+    # name: (what grows, size N)
+    "ticket_list": ("tickets", 10_000),
+    "order_list": ("orders", 1_000),
+    "contract_page": ("orders of the customer", 20),
+    "renewal_page": ("orders of the customer", 20),
+    "order_page": ("lines", 50),
+    "configuration": ("products", 20),
+}
+
+
+def measure_page(name, size, repeat):
+    fixture = Fixture()
+    customer = fixture.customers[0]
+    if name == "ticket_list":
+        fixture.tickets(size)
+        url = reverse("tickets:ticket_list")
+    elif name == "order_list":
+        fixture.orders(size)
+        url = reverse("backoffice:order_list")
+    elif name in ("contract_page", "renewal_page"):
+        fixture.orders(size, customer=customer)
+        contract = Contract.objects.create(
+            number="B-1",
+            customer=customer,
+            product=fixture.product,
+            start_date=date(2026, 1, 1),
+            end_date=date(2026, 12, 31),
+        )
+        renewal = Renewal.objects.create(
+            contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31)
+        )
+        url = (contract if name == "contract_page" else renewal).get_absolute_url()
+    elif name == "order_page":
+        url = fixture.orders(1, lines=size)[0].get_absolute_url()
+    else:
+        Product.objects.bulk_create(
+            Product(code=f"BP{i}", description=f"P {i}", list_price=1, vat_rate=fixture.vat)
+            for i in range(size)
+        )
+        url = reverse("billing_configuration")
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    client.force_login(fixture.user)
+    trivial_ms, _ = time_page(client, reverse("health"), repeat)
+    page_ms, queries = time_page(client, url, repeat)
+    return {
+        "size": size,
+        "ms": round(page_ms, 2),
+        "queries": queries,
+        "trivial_ms": round(trivial_ms, 3),
+        "ratio_to_trivial": round(page_ms / trivial_ms, 1),
+    }
+
+
+class Command(BaseCommand):
+    help = "Benchmarks bulk billing and the main pages; prints a table, writes var/bench.json."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sizes", default="100,1000,5000", help="tickets to bill, N,…")
+        parser.add_argument("--activities", type=int, default=5)
+        parser.add_argument("--repeat", type=int, default=15, help="timed requests per page")
+        parser.add_argument("--no-pages", action="store_true")
+        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var/bench.json"))
+
+    def handle(self, *args, **options):
+        results = {"database": connection.vendor, "billing": [], "pages": {}}
+        out = self.stdout.write
+        out(f"Database: {connection.vendor}\n")
+        out(f"Fattura attività (k = {options['activities']} activities per ticket)")
+        out(f"{'tickets':>8} {'seconds':>9} {'queries':>8} {'act./s':>8} {'× bulk_create':>14}")
+        for tickets in [int(n) for n in options["sizes"].split(",")]:
+            row = rolled_back(lambda n=tickets: measure_billing(n, options["activities"]))
+            results["billing"].append(row)
+            out(
+                f"{row['tickets']:>8} {row['seconds']:>9.3f} {row['queries']:>8} "
+                f"{row['activities_per_second']:>8} {row['ratio_to_bulk_create']:>14.1f}"
+            )
+        if not options["no_pages"]:
+            out(f"\nPages: median server time of {options['repeat']} requests (test client)")
+            out(
+                f"{'page':<15} {'grows with':<24} {'N':>7} {'ms':>8} {'queries':>8} "
+                f"{'× trivial':>10} {'10 N ms':>9} {'queries':>8} {'growth':>7}"
+            )
+            for name, (grows, size) in PAGES.items():
+                small = rolled_back(lambda n=name, s=size: measure_page(n, s, options["repeat"]))
+                large = rolled_back(
+                    lambda n=name, s=size: measure_page(n, s * 10, options["repeat"])
+                )
+                results["pages"][name] = {"grows_with": grows, "N": small, "10N": large}
+                out(
+                    f"{name:<15} {grows:<24} {size:>7} {small['ms']:>8.2f} {small['queries']:>8} "
+                    f"{small['ratio_to_trivial']:>10.1f} {large['ms']:>9.2f} "
+                    f"{large['queries']:>8} {large['ms'] / small['ms']:>6.2f}×"
+                )
+        Path(options["output"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(options["output"]).write_text(json.dumps(results, indent=2))
+        out(f"\nFigures written to {options['output']}")
