@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint messages bench
+.PHONY: install run test lint messages bench load
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,21 @@ bench: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bench
+
+# Load test: gunicorn + db_worker + stand-in ERP on loopback, against a fresh PostgreSQL
+# database, 20 users for 60 s; then the invariants are checked on the database.
+LOAD_DATABASE ?= crm_billing_load
+PGHOST ?= 127.0.0.1
+load: export DATABASE_URL = postgres://postgres@$(PGHOST):5432/$(LOAD_DATABASE)
+load: export DEBUG = false
+load: export SECRET_KEY ?= load-only-secret-key-not-for-production-0123456789abcdef
+load: export SECURE_SSL_REDIRECT = false
+load: install
+	psql -h $(PGHOST) -U postgres -qc "DROP DATABASE IF EXISTS $(LOAD_DATABASE)" \
+	  -c "CREATE DATABASE $(LOAD_DATABASE)"
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py load --users $(or $(USERS),20) --seconds $(or $(SECONDS),60)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -85,3 +85,53 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TransmissionAttemptInline(admin.TabularInline):
+    model = models.TransmissionAttempt
+    extra = 0
+    fields = [
+        "number",
+        "started_at",
+        "delay_before",
+        "transport",
+        "outcome",
+        "http_status",
+        "message",
+        "erp_reference",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Transmission)
+class TransmissionAdmin(admin.ModelAdmin):
+    """Read-only: transmissions change only through the ERP services (invariant 6)."""
+
+    list_display = [
+        "order",
+        "revision",
+        "state",
+        "attempt_count",
+        "next_attempt_at",
+        "erp_reference",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    search_fields = ["order__number", "order__protocol", "idempotency_key", "erp_reference"]
+    list_select_related = ["order__order_type"]
+    inlines = [TransmissionAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

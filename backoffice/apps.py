@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = _("Back Office")
+
+    def ready(self):
+        from backoffice import checks  # noqa: F401 - registers the system checks

@@ -13,6 +13,7 @@ from backoffice.models import (
     OrderType,
     PaymentTerms,
     Product,
+    Transmission,
     VatRate,
 )
 
@@ -55,6 +56,26 @@ class StyledForm:
             widget.attrs["class"] = css
 
 
+# The order list's "ERP" filter: the state of each order's latest transmission.
+ERP_NOT_SENT = "not_sent"
+ERP_IN_PROGRESS = "in_progress"
+ERP_STATE_CHOICES = [
+    (ERP_NOT_SENT, _("never sent")),
+    (ERP_IN_PROGRESS, _("being sent")),
+    (Transmission.State.DELIVERED, _("delivered")),
+    (Transmission.State.FAILED, _("failed, needs attention")),
+]
+
+
+def filter_by_erp_state(queryset, erp_state):
+    """Orders (annotated with_erp_state) whose latest send is in the chosen state."""
+    if erp_state == ERP_NOT_SENT:
+        return queryset.filter(erp_state__isnull=True)
+    if erp_state == ERP_IN_PROGRESS:
+        return queryset.filter(erp_state__in=Transmission.IN_FLIGHT)
+    return queryset.filter(erp_state=erp_state)
+
+
 class OrderFilterForm(StyledForm, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=60)
     order_type = forms.ModelChoiceField(
@@ -68,6 +89,9 @@ class OrderFilterForm(StyledForm, forms.Form):
     )
     origin = forms.ChoiceField(
         label=_("Source"), choices=[("", "---------"), *Order.Origin.choices], required=False
+    )
+    erp_state = forms.ChoiceField(
+        label=_("ERP"), choices=[("", "---------"), *ERP_STATE_CHOICES], required=False
     )
     date_from = forms.DateField(label=_("From"), required=False)
     date_to = forms.DateField(label=_("To"), required=False)
@@ -88,11 +112,19 @@ class OrderFilterForm(StyledForm, forms.Form):
         for name in ("order_type", "customer", "status", "origin"):
             if data[name]:
                 queryset = queryset.filter(**{name: data[name]})
+        if data["erp_state"]:
+            queryset = filter_by_erp_state(queryset, data["erp_state"])
         if data["date_from"]:
             queryset = queryset.filter(date__gte=data["date_from"])
         if data["date_to"]:
             queryset = queryset.filter(date__lte=data["date_to"])
         return queryset
+
+
+class SendOrderForm(forms.Form):
+    """ "Invia al gestionale": the revision of the order the user was looking at."""
+
+    revision = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class OrderCreateForm(StyledForm, forms.ModelForm):

@@ -1,6 +1,6 @@
 """Reads of orders, scoped by the user who asks."""
 
-from backoffice.models import Order, OrderEvent, OrderLine
+from backoffice.models import Order, OrderEvent, OrderLine, Transmission
 from backoffice.permissions import MANAGE_ORDERS
 
 
@@ -17,3 +17,8 @@ def order_lines(order: Order) -> list[OrderLine]:
 
 def order_events(order: Order) -> list[OrderEvent]:
     return list(order.events.select_related("actor"))
+
+
+def order_transmissions(order: Order) -> list[Transmission]:
+    """The order's sends to the ERP, newest first, each with its attempts: two queries."""
+    return list(order.transmissions.prefetch_related("attempts").order_by("-revision"))

@@ -17,6 +17,13 @@ urlpatterns = [
         name="order_line_delete",
     ),
     path("ordini/<int:pk>/annulla/", views.order_cancel, name="order_cancel"),
+    path("ordini/<int:pk>/invia/", views.order_send, name="order_send"),
+    path(
+        "ordini/<int:pk>/invii/<int:transmission_pk>/reinvia/",
+        views.transmission_resend,
+        name="transmission_resend",
+    ),
+    path("ordini/<int:pk>/invii/", views.order_transmissions, name="order_transmissions"),
     path("anagrafiche/<slug:kind>/", views.MasterDataList.as_view(), name="masterdata_list"),
     path(
         "anagrafiche/<slug:kind>/nuovo/", views.MasterDataCreate.as_view(), name="masterdata_create"

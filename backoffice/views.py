@@ -8,22 +8,30 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, UpdateView
 
-from backoffice import forms, services
+from backoffice import forms, selectors, services
+from backoffice.erp import services as erp
 from backoffice.exceptions import DomainError
 from backoffice.models import (
     Agent,
     Customer,
     DealSubject,
+    Order,
     OrderType,
     PaymentTerms,
     Product,
     VatRate,
 )
-from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, function_required
+from backoffice.permissions import (
+    MANAGE_MASTER_DATA,
+    MANAGE_ORDERS,
+    SEND_TO_ERP,
+    function_required,
+)
 from backoffice.selectors import order_events, order_lines, orders_visible_to
 
 # --- Orders/Offers ----------------------------------------------------------------------------
@@ -32,7 +40,7 @@ from backoffice.selectors import order_events, order_lines, orders_visible_to
 @function_required(MANAGE_ORDERS)
 def order_list(request):
     filters = forms.OrderFilterForm(request.GET or None)
-    orders = orders_visible_to(request.user).with_list_relations()
+    orders = orders_visible_to(request.user).with_list_relations().with_erp_state()
     if request.GET:
         orders = filters.filter(orders)
     page = Paginator(orders, settings.PAGE_SIZE).get_page(request.GET.get("page"))
@@ -83,9 +91,12 @@ def _render_order(request, order, *, bound_line=None, add_form=None, header_form
     }
     if request.htmx:
         return render(request, "backoffice/order_detail.html#lines", context, status=status)
+    transmissions = selectors.order_transmissions(order)
     context.update(
         header_form=header_form or forms.OrderHeaderForm(instance=order),
         events=order_events(order),
+        transmissions=transmissions,
+        latest_transmission=transmissions[0] if transmissions else None,
     )
     return render(request, "backoffice/order_detail.html", context, status=status)
 
@@ -95,12 +106,23 @@ def order_detail(request, pk):
     return _render_order(request, _visible_order(request, pk))
 
 
+def _error_message(error: DomainError):
+    problems = getattr(error, "problems", None)
+    if not problems:
+        return error.message
+    return format_html(
+        '{}<ul class="mb-0">{}</ul>',
+        error.message,
+        format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+    )
+
+
 def _run(request, operation, **kwargs):
     """Call a service; a broken business rule becomes an error message. True when it ran."""
     try:
         operation(actor=request.user, **kwargs)
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, _error_message(error))
         return False
     return True
 
@@ -188,6 +210,74 @@ def order_cancel(request, pk):
             messages.success(request, _("%(order)s cancelled.") % {"order": order})
         return redirect(order)
     return render(request, "backoffice/order_cancel.html", {"order": order})
+
+
+# --- Sending to the ERP -----------------------------------------------------------------------
+
+
+def _sent_message(request, order):
+    """Where the send stands now: the inline backend may already have delivered it, or failed."""
+    order.refresh_from_db(fields=["status", "erp_reference"])
+    if order.status == Order.Status.SENT:
+        messages.success(
+            request,
+            _("%(order)s delivered to the ERP: %(reference)s.")
+            % {"order": order, "reference": order.erp_reference},
+        )
+    elif order.status == Order.Status.DRAFT:
+        latest = order.transmissions.order_by("-revision").first()
+        messages.error(
+            request,
+            _("%(order)s was not delivered to the ERP: %(error)s")
+            % {"order": order, "error": latest.last_error},
+        )
+    else:
+        messages.success(request, _("%(order)s queued for the ERP.") % {"order": order})
+
+
+@function_required(SEND_TO_ERP)
+@require_POST
+def order_send(request, pk):
+    order = _visible_order(request, pk)
+    form = forms.SendOrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The request was incomplete: check the order, then send it."))
+    elif _run(
+        request,
+        erp.send_order,
+        order=order,
+        expected_revision=form.cleaned_data["revision"],
+    ):
+        _sent_message(request, order)
+    return redirect(order)
+
+
+@function_required(SEND_TO_ERP)
+@require_POST
+def transmission_resend(request, pk, transmission_pk):
+    order = _visible_order(request, pk)
+    transmission = get_object_or_404(order.transmissions, pk=transmission_pk)
+    if _run(request, erp.resend_transmission, transmission=transmission):
+        _sent_message(request, order)
+    return redirect(order)
+
+
+@function_required(MANAGE_ORDERS)
+def order_transmissions(request, pk):
+    """The ERP card alone, which the order page polls while a send is under way. When the send
+    is over, htmx reloads the whole page: state, buttons and editable fields change with it."""
+    order = _visible_order(request, pk)
+    if not request.htmx:
+        return redirect(order)
+    transmissions = selectors.order_transmissions(order)
+    response = render(
+        request,
+        "backoffice/order_detail.html#erp",
+        {"order": order, "transmissions": transmissions},
+    )
+    if order.status != Order.Status.SENDING:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 # --- Master data ------------------------------------------------------------------------------

@@ -201,6 +201,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Axes reports every login at INFO; lockouts still come through as warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Sending to the ERP ("Invia al gestionale") ---------------------------------------------
@@ -209,7 +211,8 @@ LOGGING = {
 # rename); "http" POSTs it to ERP_URL, signed with ERP_SECRET (HMAC-SHA256). `manage.py
 # fake_erp` is a stand-in ERP for trying "http" (see the README).
 ERP_TRANSMISSION = env("ERP_TRANSMISSION", default="file")
-ERP_EXPORT_DIR = Path(env("ERP_EXPORT_DIR", default=str(BASE_DIR / "var" / "erp-export")))
+# A relative ERP_EXPORT_DIR is taken from the folder of manage.py.
+ERP_EXPORT_DIR = BASE_DIR / env("ERP_EXPORT_DIR", default="var/erp-export")
 ERP_URL = env("ERP_URL", default="")
 # Shared with the ERP; required by "http". At least 32 random characters.
 ERP_SECRET = env("ERP_SECRET", default="")

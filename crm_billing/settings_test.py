@@ -2,6 +2,7 @@
 storage (no collectstatic before tests). DATABASE_URL still chooses SQLite or PostgreSQL."""
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("DEBUG", "false")
@@ -32,3 +33,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Orders "sent" by tests with the file transmission land in a throwaway folder, not in var/.
+ERP_EXPORT_DIR = Path(tempfile.gettempdir()) / f"crm-billing-test-erp-export-{os.getpid()}"

@@ -1,8 +1,10 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
 
+from backoffice.models import Transmission
 from backoffice.permissions import missing_function_message
 
 register = template.Library()
@@ -21,6 +23,24 @@ def decimal2(value):
     if value in (None, ""):
         return ""
     return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def seconds(value):
+    """A duration as seconds with one decimal ("2,5"), without going through float."""
+    if not isinstance(value, timedelta):
+        return ""
+    total = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+    return number_format(total, 1, use_l10n=True)
+
+
+@register.filter
+def erp_state_label(state):
+    """The label of a transmission state kept as a bare value (e.g. an annotation)."""
+    try:
+        return Transmission.State(state).label
+    except ValueError:
+        return ""
 
 
 @register.simple_tag

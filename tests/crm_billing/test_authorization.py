@@ -5,7 +5,7 @@ A URL that is not in the table fails the test, so a new page cannot slip in unch
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS
+from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 from crm_billing.models import BillingRun
@@ -32,6 +32,9 @@ TABLE = {
     "backoffice:order_line_update": ("post", MANAGE_ORDERS),
     "backoffice:order_line_delete": ("post", MANAGE_ORDERS),
     "backoffice:order_cancel": ("get", MANAGE_ORDERS),
+    "backoffice:order_send": ("post", SEND_TO_ERP),
+    "backoffice:transmission_resend": ("post", SEND_TO_ERP),
+    "backoffice:order_transmissions": ("get", MANAGE_ORDERS),
     "backoffice:masterdata_list": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_create": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_update": ("get", MANAGE_MASTER_DATA),
@@ -95,6 +98,9 @@ def url_for(name, order, user):
         "backoffice:order_line_update": [order.pk, order.lines.first().pk],
         "backoffice:order_line_delete": [order.pk, order.lines.first().pk],
         "backoffice:order_cancel": [order.pk],
+        "backoffice:order_send": [order.pk],
+        "backoffice:transmission_resend": [order.pk, 1],
+        "backoffice:order_transmissions": [order.pk],
         "backoffice:masterdata_list": ["clienti"],
         "backoffice:masterdata_create": ["prodotti"],
         "backoffice:masterdata_update": ["clienti", order.customer_id],

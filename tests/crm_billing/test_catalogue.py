@@ -17,7 +17,7 @@ def po_entries():
         flags = " ".join(line for line in lines if line.startswith("#,"))
         strings, current = {}, None
         for line in lines:
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
             if match:
                 current = match.group(1)
                 strings[current] = match.group(2)
@@ -27,6 +27,8 @@ def po_entries():
             translations = [value for key, value in strings.items() if key.startswith("msgstr")]
             if "msgid_plural" in strings:
                 flags += " plural"
+            if "msgctxt" in strings:
+                flags += f" context={strings['msgctxt']}"
             entries.append((strings["msgid"], translations, flags))
     return entries
 
@@ -48,7 +50,13 @@ def test_the_compiled_catalogue_matches_the_source():
     stale = []
     for msgid, translations, flags in po_entries():
         msgid, expected = unescape(msgid), unescape(translations[0])
-        found = compiled.ngettext(msgid, msgid, 1) if "plural" in flags else compiled.gettext(msgid)
+        context = re.search(r"context=(\S+)", flags)
+        if context:
+            found = compiled.pgettext(context.group(1), msgid)
+        elif "plural" in flags:
+            found = compiled.ngettext(msgid, msgid, 1)
+        else:
+            found = compiled.gettext(msgid)
         if found != expected:
             stale.append(msgid)
     assert stale == []
