@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import (
@@ -168,11 +167,8 @@ class OrderLineForm(StyledForm, forms.ModelForm):
         ]
 
     def setup_fields(self):
-        # An inactive product stays on the lines that already have it, but cannot be chosen anew.
-        current = self.instance.product_id if self.instance.pk else None
-        self.fields["product"].queryset = Product.objects.filter(active=True) | (
-            Product.objects.filter(pk=current)
-        )
+        if "product" in self.fields:
+            self.fields["product"].queryset = Product.objects.filter(active=True)
         self.fields["vat_rate"].queryset = VatRate.objects.filter(active=True)
         self.fields["vat_rate"].required = False
         self.fields["vat_rate"].empty_label = _("by product/customer")
@@ -198,6 +194,15 @@ class OrderLineForm(StyledForm, forms.ModelForm):
         if discount is not None and not Decimal("0") <= discount <= Decimal("100"):
             raise forms.ValidationError(_("The discount must be between 0 and 100%."))
         return discount
+
+
+class OrderLineEditForm(OrderLineForm):
+    """An existing line, edited in place. Its product is shown, not chosen again: a different
+    product is a different line (and a select of the whole catalogue on every line would make
+    long orders slow to show)."""
+
+    class Meta(OrderLineForm.Meta):
+        fields = ["description", "quantity", "unit_price", "discount_percent", "vat_rate"]
 
 
 class CustomerForm(StyledForm, forms.ModelForm):
@@ -263,17 +268,18 @@ class AgentForm(StyledForm, forms.ModelForm):
         fields = ["code", "name", "active"]
 
 
-def share_line_choices(line_forms, lines):
+def share_line_choices(forms_on_page):
     """Load the product and VAT choices once for all the line forms of a page, instead of two
-    queries per line. Products already on a line stay choosable even if switched off since."""
-    used = {line.product_id for line in lines}
-    products = [("", "---------")] + [
-        (product.pk, str(product))
-        for product in Product.objects.filter(Q(active=True) | Q(pk__in=used))
-    ]
+    queries per line."""
+    products = None
     vat_rates = [("", _("by product/customer"))] + [
         (vat.pk, str(vat)) for vat in VatRate.objects.filter(active=True)
     ]
-    for form in line_forms:
-        form.fields["product"].choices = products
+    for form in forms_on_page:
         form.fields["vat_rate"].choices = vat_rates
+        if "product" in form.fields:
+            if products is None:
+                products = [("", "---------")] + [
+                    (product.pk, str(product)) for product in Product.objects.filter(active=True)
+                ]
+            form.fields["product"].choices = products

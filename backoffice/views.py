@@ -77,12 +77,12 @@ def _render_order(request, order, *, bound_line=None, add_form=None, header_form
             line,
             bound_line
             if bound_line is not None and bound_line.instance.pk == line.pk
-            else forms.OrderLineForm(instance=line, prefix=f"line-{line.pk}"),
+            else forms.OrderLineEditForm(instance=line, prefix=f"line-{line.pk}"),
         )
         for line in lines
     ]
     add_form = add_form or forms.OrderLineForm(prefix="new")
-    forms.share_line_choices([form for _line, form in line_forms] + [add_form], lines)
+    forms.share_line_choices([form for _line, form in line_forms] + [add_form])
     context = {
         "order": order,
         "line_forms": line_forms,
@@ -172,7 +172,7 @@ def order_line_add(request, pk):
 def order_line_update(request, pk, line_pk):
     order = _visible_order(request, pk)
     line = get_object_or_404(order.lines, pk=line_pk)
-    form = forms.OrderLineForm(request.POST, instance=line, prefix=f"line-{line.pk}")
+    form = forms.OrderLineEditForm(request.POST, instance=line, prefix=f"line-{line.pk}")
     if not form.is_valid():
         return _render_order(request, order, bound_line=form, status=422)
     changes = {
