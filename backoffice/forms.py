@@ -196,6 +196,10 @@ class OrderLineForm(StyledForm, forms.ModelForm):
         return discount
 
 
+class OrderCancelForm(StyledForm, forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=400, required=False)
+
+
 class OrderLineEditForm(OrderLineForm):
     """An existing line, edited in place. Its product is shown, not chosen again: a different
     product is a different line (and a select of the whole catalogue on every line would make

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 def partita_iva_is_valid(value: str) -> bool:
     """11 digits with the Luhn-like check digit of the Agenzia delle Entrate."""
-    if not re.fullmatch(r"\d{11}", value):
+    if not re.fullmatch(r"[0-9]{11}", value):
         return False
     total = 0
     for index, char in enumerate(value[:10]):
@@ -83,7 +83,7 @@ def _cf_even(char: str) -> int:
 def codice_fiscale_is_valid(value: str) -> bool:
     """A person's 16-character code with its check letter, or a company's 11-digit one."""
     value = value.upper()
-    if re.fullmatch(r"\d{11}", value):
+    if re.fullmatch(r"[0-9]{11}", value):
         return partita_iva_is_valid(value)
     if not re.fullmatch(r"[A-Z0-9]{15}[A-Z]", value):
         return False
@@ -113,3 +113,18 @@ def validate_numbering_pattern(value: str) -> None:
         raise invalid from exc
     if fields - {"code", "year", "seq"} or not {"year", "seq"} <= fields:
         raise invalid
+
+
+def record_id(value) -> int | None:
+    """A primary key sent by the browser, or None: ASCII digits only (str.isdigit() would let
+    "²" through) and within the range of a database id."""
+    text = str(value or "")
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+        return int(text)
+    return None
+
+
+def search_text(value) -> str:
+    """A search box's text, safe for any database: NUL bytes (refused by PostgreSQL) dropped,
+    trimmed to a sensible length."""
+    return str(value or "").replace("\x00", "").strip()[:60]

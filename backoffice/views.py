@@ -33,6 +33,7 @@ from backoffice.permissions import (
     function_required,
 )
 from backoffice.selectors import order_events, order_lines, orders_visible_to
+from backoffice.validators import search_text
 
 # --- Orders/Offers ----------------------------------------------------------------------------
 
@@ -203,13 +204,16 @@ def _after_line_change(request, order):
 @function_required(MANAGE_ORDERS)
 def order_cancel(request, pk):
     order = _visible_order(request, pk)
+    form = forms.OrderCancelForm(request.POST or None)
     if request.method == "POST":
-        if _run(
-            request, services.cancel_order, order=order, reason=request.POST.get("reason", "")[:400]
-        ):
+        if not form.is_valid():
+            return render(
+                request, "backoffice/order_cancel.html", {"order": order, "form": form}, status=422
+            )
+        if _run(request, services.cancel_order, order=order, reason=form.cleaned_data["reason"]):
             messages.success(request, _("%(order)s cancelled.") % {"order": order})
         return redirect(order)
-    return render(request, "backoffice/order_cancel.html", {"order": order})
+    return render(request, "backoffice/order_cancel.html", {"order": order, "form": form})
 
 
 # --- Sending to the ERP -----------------------------------------------------------------------
@@ -389,7 +393,7 @@ class MasterDataList(MasterDataMixin, ListView):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        self.search = self.request.GET.get("q", "").strip()[:60]
+        self.search = search_text(self.request.GET.get("q"))
         if self.search:
             condition = Q()
             for field in self.kind.search_fields:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StyledForm
 from backoffice.models import Customer, Order, Product
+from backoffice.validators import record_id
 from contracts.models import Contract, Renewal
 
 DATE_WIDGET = {"type": "date"}
@@ -64,9 +65,8 @@ class ContractForm(StyledForm, forms.ModelForm):
             Product.objects.filter(pk=self.instance.product_id)
         )
         # The customer the dropdown belongs to: the one posted, else the contract's own.
-        customer_id = self.data.get(self.add_prefix("customer")) or self.instance.customer_id
-        if not str(customer_id or "").isdigit():
-            customer_id = None
+        posted = self.data.get(self.add_prefix("customer"))
+        customer_id = record_id(posted) if posted else self.instance.customer_id
         self.fields["order"].queryset = customer_orders(customer_id)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.permissions import function_required
+from backoffice.validators import record_id
 from contracts import services
 from contracts.forms import ContractFilterForm, ContractForm, RenewalForm, customer_orders
 from contracts.models import Contract, Renewal
@@ -88,8 +89,7 @@ def contract_detail(request, pk):
 @function_required(MANAGE_CONTRACTS)
 def customer_orders_options(request):
     """The <option>s of Num. Ordine / Prot. Int. for the customer chosen in the form (htmx)."""
-    customer = request.GET.get("customer", "")
-    orders = customer_orders(customer if customer.isdigit() else None)
+    orders = customer_orders(record_id(request.GET.get("customer")))
     field = ContractForm().fields["order"]
     field.queryset = orders
     return render(request, "contracts/partials/order_options.html", {"field": field})

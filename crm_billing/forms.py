@@ -1,15 +1,28 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StyledForm
 from backoffice.models import DealSubject, OrderType, Product
+from backoffice.validators import record_id
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile
 from tickets.forms import TicketFilterForm
 from tickets.models import ActivityCondition, Ticket
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the user name's length enforced: an over-long name is refused
+    by the form instead of reaching the login-failure log (axes) and the database."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(
+            MaxLengthValidator(self.fields["username"].max_length or 150)
+        )
 
 
 class FunctionChoiceField(forms.ModelMultipleChoiceField):
@@ -101,21 +114,37 @@ class BillingSelectionForm(forms.Form):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        # Any ticket id may be posted; the queryset below decides what exists.
+        # The ticked ids are checked against the database in clean(), not against a list.
         values = data.getlist("tickets") if data is not None else []
-        self.fields["tickets"].choices = [(v, v) for v in values if str(v).isdigit()]
+        self.fields["tickets"].choices = [(v, v) for v in values if record_id(v)]
+        self.filters = TicketFilterForm(data)
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("mode") == "selected" and not cleaned.get("tickets"):
-            raise forms.ValidationError(_("Tick at least one ticket, or bill all filtered ones."))
+        if cleaned.get("mode") == "selected":
+            ids = set(cleaned.get("tickets") or ())
+            if not ids:
+                raise forms.ValidationError(
+                    _("Tick at least one ticket, or bill all filtered ones.")
+                )
+            if Ticket.objects.filter(pk__in=ids).count() != len(ids):
+                raise forms.ValidationError(
+                    _("Some ticked tickets no longer exist: reload the list and tick again.")
+                )
+        elif cleaned.get("mode") == "filtered" and not self.filters.is_valid():
+            problems = "; ".join(
+                f"{self.filters.fields[name].label}: {' '.join(errors)}"
+                for name, errors in self.filters.errors.items()
+            )
+            raise forms.ValidationError(
+                _("The filters are not valid (%(problems)s).") % {"problems": problems}
+            )
         return cleaned
 
     def tickets_queryset(self):
         if self.cleaned_data["mode"] == "selected":
             return Ticket.objects.filter(pk__in=self.cleaned_data["tickets"])
-        filters = TicketFilterForm(self.data)
-        return filters.filter(Ticket.objects.all())
+        return self.filters.filter(Ticket.objects.all())
 
 
 class ConditionsToBeBilledForm(forms.Form):

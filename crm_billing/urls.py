@@ -5,11 +5,12 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from crm_billing import views
+from crm_billing.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("salute/", views.health, name="health"),
-    path("accesso/", auth_views.LoginView.as_view(), name="login"),
+    path("accesso/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("uscita/", auth_views.LogoutView.as_view(), name="logout"),
     path("lingua/", login_not_required(set_language), name="set_language"),
     path("backoffice/", include("backoffice.urls")),

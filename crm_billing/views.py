@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from backoffice.exceptions import DomainError
 from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS, function_required
+from backoffice.validators import search_text
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.forms import (
@@ -48,7 +49,7 @@ def health(request):
 
 @function_required(MANAGE_USERS)
 def user_list(request):
-    search = request.GET.get("q", "").strip()[:60]
+    search = search_text(request.GET.get("q"))
     users = get_user_model().objects.order_by("username").prefetch_related("user_permissions")
     if search:
         users = users.filter(

@@ -13,7 +13,9 @@ def test_valid_partita_iva(value):
     assert partita_iva_is_valid(value)
 
 
-@pytest.mark.parametrize("value", ["01234567890", "1234567890", "0123456789a", "", "012345678971"])
+@pytest.mark.parametrize(
+    "value", ["01234567890", "1234567890", "0123456789a", "", "012345678971", "٠١٢٣٤٥٦٧٨٩٧"]
+)
 def test_malformed_partita_iva(value):
     assert not partita_iva_is_valid(value)
 
