@@ -124,6 +124,22 @@ def _live_lines():
     )
 
 
+def live_orders_of(activity_ids, chunk=10_000) -> dict[int, tuple[int, str]]:
+    """{activity id: (order id, Num. Ordine)} of the live order lines billing them: one indexed
+    query per chunk, instead of a subquery per activity."""
+    content_type = ContentType.objects.get_for_model(Activity)
+    ids = list(activity_ids)
+    found = {}
+    for start in range(0, len(ids), chunk):
+        found.update(
+            (source_id, (order_id, number))
+            for source_id, order_id, number in OrderLine.objects.filter(
+                source_type=content_type, source_id__in=ids[start : start + chunk], is_live=True
+            ).values_list("source_id", "order_id", "order__number")
+        )
+    return found
+
+
 class ActivityQuerySet(models.QuerySet):
     def with_billing_state(self):
         """Annotate the live order (id, number) each activity is billed on, if any."""
