@@ -34,6 +34,7 @@ from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REVISION = re.compile(r'name="revision" value="(\d+)"')
+ORDER_LINK = re.compile(r'href="/backoffice/ordini/(\d+)/"')
 
 
 class Browser:
@@ -113,30 +114,35 @@ class Crowd:
             )
             browser.request("Fattura attività", "/fatturazione/attivita/conferma/", selection)
 
-    def back_office(self, browser, rnd):
-        order = rnd.choice(self.ids["orders"])
+    def back_office(self, browser, rnd, drafts):
+        """Browse the draft orders, open one, and now and then send it to the ERP."""
         action = rnd.choices(["list", "page", "send"], weights=[3, 4, 1])[0]
-        if action == "list":
-            browser.request("order list", "/backoffice/ordini/?status=draft")
-        elif action == "page":
-            browser.request("order page", f"/backoffice/ordini/{order}/")
-        else:
-            status, page = browser.request("order page", f"/backoffice/ordini/{order}/")
-            revision = REVISION.search(page)
-            if status == 200 and revision:  # only drafts offer the button
-                browser.request(
-                    "Invia al gestionale",
-                    f"/backoffice/ordini/{order}/invia/",
-                    {"revision": revision.group(1)},
-                )
+        if action == "list" or not drafts:
+            status, page = browser.request("order list", "/backoffice/ordini/?status=draft")
+            drafts[:] = [int(pk) for pk in ORDER_LINK.findall(page)] or drafts
+            return
+        order = rnd.choice(drafts)
+        status, page = browser.request("order page", f"/backoffice/ordini/{order}/")
+        revision = REVISION.search(page)
+        if action == "send" and status == 200 and revision:  # only drafts offer the button
+            browser.request(
+                "Invia al gestionale",
+                f"/backoffice/ordini/{order}/invia/",
+                {"revision": revision.group(1)},
+            )
+            drafts.remove(order)
 
     def user(self, number):
         rnd = random.Random(number)  # noqa: S311 - load pattern, not security
         browser = Browser(self.base, self.record)
         after_sales = number % 2 == 0
         browser.log_in("postvendita" if after_sales else "backoffice")
+        drafts = list(self.ids["orders"])
         while time.monotonic() < self.deadline:
-            (self.after_sales if after_sales else self.back_office)(browser, rnd)
+            if after_sales:
+                self.after_sales(browser, rnd)
+            else:
+                self.back_office(browser, rnd, drafts)
 
 
 def percentile(values, fraction):
@@ -195,7 +201,7 @@ class Command(BaseCommand):
                 env=env,
             ),
             subprocess.Popen(  # noqa: S603
-                [python, "manage.py", "db_worker", "--interval", "0.2"],
+                [python, "manage.py", "db_worker", "--interval", "0.2", "--verbosity", "0"],
                 env=env,
                 stdout=subprocess.DEVNULL,
             ),
