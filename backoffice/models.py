@@ -366,6 +366,7 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["order_type", "number"], name="order_number_per_type"),
         ]
         indexes = [
+            models.Index(fields=["-date", "-id"], name="order_list_order"),
             models.Index(fields=["customer", "-date"]),
             models.Index(fields=["status", "-date"]),
             models.Index(fields=["source_type", "source_id"]),
