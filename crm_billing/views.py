@@ -113,7 +113,11 @@ def user_set_active(request, pk, active):
 
 @function_required(CONFIGURE_BILLING)
 def billing_configuration(request):
-    profiles = list(BillingProfile.objects.for_all_cases())
+    # In the order of the workflow: new contracts, renewals, activities.
+    profiles = sorted(
+        BillingProfile.objects.for_all_cases(),
+        key=lambda profile: BillingProfile.Case.values.index(profile.case),
+    )
     data = request.POST if request.method == "POST" else None
     forms_by_case = [
         (profile, BillingProfileForm(data, instance=profile, prefix=profile.case))
