@@ -26,6 +26,12 @@ class OrderTypeAdmin(admin.ModelAdmin):
 class VatRateAdmin(admin.ModelAdmin):
     list_display = ["code", "description", "rate", "nature", "active"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Same rule as the app's form: a rate used on order lines keeps its rate and nature.
+        if obj is not None and models.OrderLine.objects.filter(vat_rate=obj).exists():
+            return ["rate", "nature"]
+        return []
+
 
 admin.site.register([models.PaymentTerms, models.DealSubject, models.Agent])
 

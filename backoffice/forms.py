@@ -265,6 +265,16 @@ class VatRateForm(StyledForm, forms.ModelForm):
         model = VatRate
         fields = ["code", "description", "rate", "nature", "active"]
 
+    def setup_fields(self):
+        # Orders show and send VAT from their lines' rate: once a rate is on a line, changing
+        # it would rewrite the VAT of orders already made. A new rate is a new record.
+        if self.instance.pk and OrderLine.objects.filter(vat_rate=self.instance).exists():
+            for name in ("rate", "nature"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Used on order lines: create a new VAT rate instead of changing this one."
+                )
+
 
 class AgentForm(StyledForm, forms.ModelForm):
     class Meta:

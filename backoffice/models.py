@@ -466,6 +466,7 @@ class OrderEvent(models.Model):
         LINE_REMOVED = "line_removed", _("line removed")
         CANCELLED = "cancelled", _("cancelled")
         LINKED = "linked", _("linked")
+        UNLINKED = "unlinked", _("unlinked")
         QUEUED = "queued", _("queued for the ERP")
         SENT = "sent", _("sent to the ERP")
         SEND_FAILED = "send_failed", _("send failed")

@@ -18,10 +18,6 @@ def line_net_amount(quantity: Decimal, unit_price: Decimal, discount_percent: De
     return to_cents(gross - gross * discount_percent / HUNDRED)
 
 
-def discounted_price(price: Decimal, discount_percent: Decimal) -> Decimal:
-    return to_cents(price - price * discount_percent / HUNDRED)
-
-
 @dataclass(frozen=True)
 class VatRow:
     vat_rate: object  # backoffice.VatRate

@@ -67,6 +67,32 @@ class LineDraft:
     source: object | None = None
 
 
+def line_for_product(
+    *,
+    order: Order,
+    product: Product,
+    quantity: Decimal,
+    description: str = "",
+    unit_price: Decimal | None = None,
+    discount_percent: Decimal | None = None,
+    vat_rate: VatRate | None = None,
+) -> LineDraft:
+    """A line as the Back Office adds it: what the user left empty comes from the product (list
+    price, description) and the order (customer discount). The customer's discount applies to
+    list prices only; an agreed price is not discounted again (DESIGN §6)."""
+    list_price = unit_price is None
+    if discount_percent is None:
+        discount_percent = order.discount_percent if list_price else Decimal("0")
+    return LineDraft(
+        product=product,
+        description=description or product.description,
+        quantity=quantity,
+        unit_price=product.list_price if list_price else unit_price,
+        discount_percent=discount_percent,
+        vat_rate=vat_rate,
+    )
+
+
 def line_vat_rate(*, product: Product, vat_exemption: VatRate | None) -> VatRate:
     """The product's rate, unless the customer has an exemption (DESIGN §6)."""
     return vat_exemption or product.vat_rate

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -141,22 +139,6 @@ def order_header_update(request, pk):
     return redirect(order)
 
 
-def _line_draft(order, data):
-    product = data["product"]
-    list_price = data["unit_price"] is None
-    return services.LineDraft(
-        product=product,
-        description=data["description"] or product.description,
-        quantity=data["quantity"],
-        unit_price=product.list_price if list_price else data["unit_price"],
-        # The customer's default discount applies to list prices only (DESIGN §6).
-        discount_percent=data["discount_percent"]
-        if data["discount_percent"] is not None
-        else (order.discount_percent if list_price else Decimal("0")),
-        vat_rate=data["vat_rate"],
-    )
-
-
 @function_required(MANAGE_ORDERS)
 @require_POST
 def order_line_add(request, pk):
@@ -164,7 +146,17 @@ def order_line_add(request, pk):
     form = forms.OrderLineForm(request.POST, prefix="new")
     if not form.is_valid():
         return _render_order(request, order, add_form=form, status=422)
-    _run(request, services.add_line, order=order, draft=_line_draft(order, form.cleaned_data))
+    data = form.cleaned_data
+    draft = services.line_for_product(
+        order=order,
+        product=data["product"],
+        quantity=data["quantity"],
+        description=data["description"],
+        unit_price=data["unit_price"],
+        discount_percent=data["discount_percent"],
+        vat_rate=data["vat_rate"],
+    )
+    _run(request, services.add_line, order=order, draft=draft)
     return _after_line_change(request, order)
 
 
@@ -273,6 +265,8 @@ def order_transmissions(request, pk):
     order = _visible_order(request, pk)
     if not request.htmx:
         return redirect(order)
+    erp.retry_due_inline(order=order)
+    order.refresh_from_db()
     transmissions = selectors.order_transmissions(order)
     response = render(
         request,

@@ -6,7 +6,8 @@ from contracts.models import Contract, Renewal
 class RenewalInline(admin.TabularInline):
     model = Renewal
     extra = 0
-    raw_id_fields = ["order"]
+    # The order is linked on the renewal page, which checks it belongs to the customer.
+    readonly_fields = ["order"]
 
 
 @admin.register(Contract)
@@ -14,5 +15,9 @@ class ContractAdmin(admin.ModelAdmin):
     list_display = ["number", "customer", "product", "start_date", "end_date", "customer_cost"]
     list_select_related = ["customer", "product"]
     search_fields = ["number", "customer__name"]
-    raw_id_fields = ["order"]
+    # The order is linked on the contract page, which checks it belongs to the customer.
+    readonly_fields = ["order"]
     inlines = [RenewalInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice.exceptions import DomainError
 from backoffice.permissions import function_required
 from backoffice.validators import record_id
 from contracts import services
@@ -39,6 +40,18 @@ def _filter_contracts(form, contracts):
     return contracts
 
 
+def _saved(form, save, actor) -> bool:
+    """Validate and save through the service; a refused link becomes an error on the field."""
+    if not form.is_valid():
+        return False
+    try:
+        save(form=form, actor=actor)
+    except DomainError as error:
+        form.add_error("order", error.message)
+        return False
+    return True
+
+
 @function_required(MANAGE_CONTRACTS)
 def contract_list(request):
     filters = ContractFilterForm(request.GET or None)
@@ -63,10 +76,9 @@ def _contract_page(request, form, contract=None, status=200):
 def contract_create(request):
     form = ContractForm(request.POST or None)
     if request.method == "POST":
-        if form.is_valid():
-            contract = services.save_contract(form=form, actor=request.user)
-            messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
-            return redirect(contract)
+        if _saved(form, services.save_contract, request.user):
+            messages.success(request, _("Contract %(n)s saved.") % {"n": form.instance.number})
+            return redirect(form.instance)
         return _contract_page(request, form, status=422)
     return _contract_page(request, form)
 
@@ -78,8 +90,7 @@ def contract_detail(request, pk):
     )
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
-        if form.is_valid():
-            services.save_contract(form=form, actor=request.user)
+        if _saved(form, services.save_contract, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
             return redirect(contract)
         return _contract_page(request, form, contract, status=422)
@@ -99,10 +110,9 @@ def customer_orders_options(request):
 def renewal_create(request, contract_pk):
     contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_pk)
     form = RenewalForm(request.POST or None, contract=contract)
-    if request.method == "POST" and form.is_valid():
-        renewal = services.save_renewal(form=form, actor=request.user)
+    if request.method == "POST" and _saved(form, services.save_renewal, request.user):
         messages.success(request, _("Renewal saved."))
-        return redirect(renewal)
+        return redirect(form.instance)
     status = 422 if request.method == "POST" else 200
     return render(
         request, "contracts/renewal_form.html", {"form": form, "contract": contract}, status=status
@@ -115,8 +125,7 @@ def renewal_detail(request, pk):
         Renewal.objects.select_related("contract__customer", "order__order_type"), pk=pk
     )
     form = RenewalForm(request.POST or None, instance=renewal, contract=renewal.contract)
-    if request.method == "POST" and form.is_valid():
-        services.save_renewal(form=form, actor=request.user)
+    if request.method == "POST" and _saved(form, services.save_renewal, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(renewal)
     status = 422 if request.method == "POST" else 200

@@ -128,11 +128,11 @@ class BillingProfile(models.Model):
 
     @property
     def missing(self) -> list[str]:
-        """Names of the defaults still to be set for this case."""
+        """Names of the defaults still to be set for this case: unset, or switched off since."""
         return [
             str(self._meta.get_field(name).verbose_name)
             for name in ("order_type", "product")
-            if getattr(self, f"{name}_id") is None
+            if getattr(self, f"{name}_id") is None or not getattr(self, name).active
         ]
 
 

@@ -234,3 +234,5 @@ ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
 
 # "Fattura attività" on more tickets than this runs as a background task with a progress bar.
 BILLING_BACKGROUND_THRESHOLD = env.int("BILLING_BACKGROUND_THRESHOLD", default=200)
+# The most tickets one "Fattura attività" may preview and bill (the preview lists them all).
+BILLING_MAX_SELECTION = env.int("BILLING_MAX_SELECTION", default=5000)

@@ -20,6 +20,7 @@ from backoffice.validators import search_text
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.forms import (
+    BillingConfirmationForm,
     BillingProfileForm,
     BillingSelectionForm,
     ConditionsToBeBilledForm,
@@ -84,8 +85,7 @@ def user_update(request, pk):
     user = get_object_or_404(get_user_model(), pk=pk)
     form = UserFunctionsForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        user_services.set_user_functions(user=user, functions=form.cleaned_data["functions"])
+        user_services.update_user(form=form)
         messages.success(request, _("Functions of %(user)s saved.") % {"user": user.username})
         return redirect("user_list")
     return render(request, "crm_billing/user_form.html", {"form": form, "managed_user": user})
@@ -127,17 +127,11 @@ def billing_configuration(request):
     if data is not None:
         valid = [form.is_valid() for _profile, form in forms_by_case] + [conditions_form.is_valid()]
         if all(valid):
-            changed = len(
-                configuration.set_conditions_to_be_billed(
-                    conditions=conditions_form.cleaned_data["to_be_billed"], actor=request.user
-                )
+            changed = configuration.save_billing_configuration(
+                values_by_profile={profile: form.cleaned_data for profile, form in forms_by_case},
+                conditions=conditions_form.cleaned_data["to_be_billed"],
+                actor=request.user,
             )
-            for profile, form in forms_by_case:
-                changed += len(
-                    configuration.update_billing_profile(
-                        profile=profile, actor=request.user, values=form.cleaned_data
-                    )
-                )
             messages.success(
                 request, _("Billing configuration saved (%(n)s changes).") % {"n": changed}
             )
@@ -269,8 +263,8 @@ def ticket_create_order(request, pk):
     return redirect(ticket)
 
 
-def _selection(request):
-    form = BillingSelectionForm(request.POST)
+def _selection(request, form_class=BillingSelectionForm):
+    form = form_class(request.POST)
     if not form.is_valid():
         errors = "; ".join(e for errors in form.errors.values() for e in errors)
         messages.error(request, errors)
@@ -284,12 +278,30 @@ def bill_activities_preview(request):
     form, tickets = _selection(request)
     if form is None:
         return redirect("tickets:ticket_list")
+    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))
+    if len(ticket_ids) > settings.BILLING_MAX_SELECTION:
+        messages.error(
+            request,
+            _("%(count)s tickets selected: narrow the filters (at most %(max)s at a time).")
+            % {"count": len(ticket_ids), "max": settings.BILLING_MAX_SELECTION},
+        )
+        return redirect("tickets:ticket_list")
+    cutoff = form.cleaned_data["cutoff"]
     try:
-        plans = activities.plan_billing(tickets=tickets, cutoff=form.cleaned_data["cutoff"])
+        plans = activities.plan_billing(
+            tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff
+        )
     except DomainError as error:
         _refuse(request, error)
         return redirect("tickets:ticket_list")
     billable = [plan for plan in plans if plan.lines]
+    # The confirmation bills exactly the tickets previewed, even if "all filtered" would now
+    # match others.
+    hidden = [
+        ("mode", "selected"),
+        ("cutoff", cutoff.isoformat() if cutoff else ""),
+        *(("tickets", pk) for pk in ticket_ids),
+    ]
     context = {
         "form": form,
         "plans": plans[:PREVIEW_DETAIL_LIMIT],
@@ -300,12 +312,7 @@ def bill_activities_preview(request):
         "skipped_count": sum(len(plan.skipped) for plan in plans),
         "total": sum((plan.total for plan in billable), Decimal("0.00")),
         "background": len(plans) > settings.BILLING_BACKGROUND_THRESHOLD,
-        "hidden": [
-            (k, v)
-            for k in request.POST
-            if k != "csrfmiddlewaretoken"
-            for v in request.POST.getlist(k)
-        ],
+        "hidden": hidden,
     }
     return render(request, "crm_billing/billing_preview.html", context)
 
@@ -313,7 +320,7 @@ def bill_activities_preview(request):
 @function_required(MANAGE_TICKETS)
 @require_POST
 def bill_activities_confirm(request):
-    form, tickets = _selection(request)
+    form, tickets = _selection(request, BillingConfirmationForm)
     if form is None:
         return redirect("tickets:ticket_list")
     try:

@@ -76,6 +76,10 @@ def order(db, backoffice_user):
 @pytest.fixture
 def configured(db):
     """All three cases configured; the product's list price is 1.200,00."""
+    return configure_all_cases()
+
+
+def configure_all_cases():
     product = ProductFactory(list_price=Decimal("1200.00"))
     order_type = OrderTypeFactory(code="OC", numbering_pattern="{code}/{year}/{seq:05}")
     profiles = {}

@@ -451,7 +451,8 @@ CASES = {
             args=lambda world: [world.activity.pk],
         ),
         *_billing_cases("bill_activities_preview", "bill_activities_preview"),
-        *_billing_cases("bill_activities_confirm", "bill_activities_confirm"),
+        # The confirmation takes only the previewed ids: "filtered" is refused there.
+        _billing_cases("bill_activities_confirm", "bill_activities_confirm")[0],
     ]
 }
 
@@ -591,7 +592,8 @@ def build_world():
             "tipi-ordine": order_type,
             "oggetti-trattativa": deal_subject,
             "pagamenti": payment_terms,
-            "aliquote-iva": vat,
+            # Not yet on any order line, so its rate and nature may still be edited (and fuzzed).
+            "aliquote-iva": VatRateFactory(code="5", description="IVA 5%", rate=Decimal("5")),
             "agenti": agent,
         },
     )

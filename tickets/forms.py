@@ -70,6 +70,17 @@ class TicketForm(StyledForm, forms.ModelForm):
             Q(active=True) | Q(pk=self.instance.customer_id)
         )
         self.fields["technician"].queryset = _technicians()
+        if (
+            self.instance.pk
+            and self.instance.activities.with_billing_state()
+            .filter(billed_order_id__isnull=False)
+            .exists()
+        ):
+            # Its orders are made out to this customer: the ticket cannot move to another.
+            self.fields["customer"].disabled = True
+            self.fields["customer"].help_text = _(
+                "Activities of this ticket are billed: the customer cannot change."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -101,7 +112,7 @@ class ActivityForm(StyledForm, forms.ModelForm):
         self.fields["condition"].queryset = ActivityCondition.objects.filter(
             Q(active=True) | Q(pk=self.instance.condition_id)
         )
-        self.fields["duration_minutes"].widget.attrs["min"] = 0
+        self.fields["duration_minutes"].widget.attrs["min"] = 1
         if self.billed_on:
             for name in Activity.BILLED_FIELDS:
                 self.fields[name].disabled = True

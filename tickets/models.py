@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -180,7 +181,9 @@ class Activity(models.Model):
         related_name="activities",
     )
     description = models.TextField(_("description"))
-    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     status = models.ForeignKey(ActivityStatus, verbose_name=_("status"), on_delete=models.PROTECT)
     condition = models.ForeignKey(
         ActivityCondition, verbose_name=_("execution condition"), on_delete=models.PROTECT
@@ -202,7 +205,7 @@ class Activity(models.Model):
     @property
     def hours(self) -> Decimal:
         """Billed quantity: the duration in hours to two places; 1 when none was recorded."""
-        if not self.duration_minutes:
+        if self.duration_minutes is None:
             return Decimal("1")
         return (Decimal(self.duration_minutes) / Decimal(60)).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP

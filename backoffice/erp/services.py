@@ -405,3 +405,18 @@ def sweep_transmissions(*, now: datetime | None = None, limit: int = 500) -> lis
     for transmission in Transmission.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"):
         _enqueue_delivery(transmission)
     return ids
+
+
+def retry_due_inline(*, order: Order) -> None:
+    """The embedded default (an inline task backend) cannot schedule a retry for later. While
+    someone watches the order, its page asks for news every few seconds: a due retry is run
+    then, so `make run` needs no extra process. Other backends schedule their own retries."""
+    if tasks.deliver_transmission.get_backend().supports_defer:
+        return
+    due = (
+        order.transmissions.claimable(timezone.now())
+        .filter(attempt_count__gt=0)  # retries; a first attempt runs right after the click
+        .values_list("pk", flat=True)
+    )
+    for transmission_id in list(due):
+        deliver_transmission(transmission_id=transmission_id)

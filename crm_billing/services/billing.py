@@ -17,6 +17,7 @@ from backoffice import money
 from backoffice import services as order_services
 from backoffice.exceptions import DomainError
 from backoffice.models import Order
+from backoffice.selectors import live_order_billing
 from contracts.models import Contract, Renewal
 from crm_billing.models import BillingProfile
 
@@ -132,7 +133,7 @@ def _renewal_price_by_rule(renewal: Renewal, profile: BillingProfile) -> Price:
         % {
             "source": base.source,
             "base": _euro(base.amount),
-            "rate": rate.normalize(),
+            "rate": number_format(rate, 2),
         },
         agreed=True,
     )
@@ -157,7 +158,11 @@ class Generated:
 
 
 def _refuse_if_linked(billed) -> None:
-    """A contract or renewal with a live order gets that one back, never a second."""
+    """A contract or renewal with a live order gets that one back, never a second: the order
+    that bills it (even if someone unlinked it since), or the one linked to it."""
+    generated = live_order_billing(billed)
+    if generated is not None:
+        raise AlreadyLinked(generated)
     if billed.order_id:
         order = Order.objects.select_related("order_type").get(pk=billed.order_id)
         if order.status != Order.Status.CANCELLED:

@@ -65,3 +65,13 @@ def set_conditions_to_be_billed(*, conditions, actor) -> list:
             condition.save(update_fields=["to_be_billed"])
     BillingProfileChange.objects.bulk_create(changes)
     return changes
+
+
+@transaction.atomic
+def save_billing_configuration(*, values_by_profile: dict, conditions, actor) -> int:
+    """The whole page in one transaction: every case's defaults and the conditions to be
+    billed. Returns the number of changes recorded."""
+    changed = len(set_conditions_to_be_billed(conditions=conditions, actor=actor))
+    for profile, values in values_by_profile.items():
+        changed += len(update_billing_profile(profile=profile, actor=actor, values=values))
+    return changed

@@ -37,3 +37,11 @@ def set_user_active(*, user, active, actor):
     user.is_active = active
     user.save(update_fields=["is_active"])
     return user
+
+
+@transaction.atomic
+def update_user(*, form):
+    """Save a validated UserFunctionsForm: the user's data and functions together."""
+    user = form.save()
+    set_user_functions(user=user, functions=form.cleaned_data["functions"])
+    return user

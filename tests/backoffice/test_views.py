@@ -218,3 +218,17 @@ def test_a_manual_order_is_created_with_the_customer_defaults(bo_client, backoff
         Order.Origin.MANUAL,
     )
     assert order.events.get().kind == "created"
+
+
+def test_a_vat_rate_on_order_lines_keeps_its_rate(client, make_user, order):
+    client.force_login(make_user(MANAGE_MASTER_DATA))
+    vat = order.lines.first().vat_rate
+    response = client.post(
+        reverse("backoffice:masterdata_update", args=["aliquote-iva", vat.pk]),
+        {"code": vat.code, "description": "IVA ordinaria", "rate": "10", "active": "on"},
+    )
+    assert response.status_code == 302
+    vat.refresh_from_db()
+    assert (vat.description, vat.rate) == ("IVA ordinaria", Decimal("22.00"))
+    order.refresh_from_db()
+    assert order.vat_summary().total_vat == order.total_vat  # old orders keep their VAT

@@ -8,6 +8,7 @@ from django.utils import timezone
 from backoffice import services as order_services
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.services.billing import AlreadyLinked, create_order_for_contract
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -166,3 +167,28 @@ def test_contract_page_queries_do_not_grow_with_the_customers_orders(
         make_order(contract.customer)
     with django_assert_max_num_queries(14):
         assert operator_client.get(contract.get_absolute_url()).status_code == 200
+
+
+def test_the_generated_order_cannot_be_unlinked_nor_billed_twice(client, make_user, configured):
+    client.force_login(make_user(MANAGE_CONTRACTS))
+    contract = ContractFactory()
+    generated = create_order_for_contract(contract=contract, actor=UserFactory()).order
+    other = make_order(contract.customer)
+    for replacement in ("", other.pk):
+        response = client.post(
+            contract.get_absolute_url(), contract_data(contract, order=replacement)
+        )
+        assert response.status_code == 422
+        assert generated.number in str(response.context["form"].errors["order"])
+        assert Contract.objects.get(pk=contract.pk).order == generated
+    with pytest.raises(AlreadyLinked):
+        create_order_for_contract(contract=contract, actor=UserFactory())
+
+
+def test_changing_a_manual_link_is_recorded_on_both_orders(operator_client):
+    contract = ContractFactory()
+    first, second = make_order(contract.customer), make_order(contract.customer)
+    operator_client.post(contract.get_absolute_url(), contract_data(contract, order=first.pk))
+    operator_client.post(contract.get_absolute_url(), contract_data(contract, order=second.pk))
+    assert first.events.last().kind == "unlinked"
+    assert second.events.last().kind == "linked"

@@ -93,7 +93,7 @@ def test_one_order_per_ticket_with_a_line_per_billable_activity(profile, actor):
 def test_hours_are_minutes_over_sixty_rounded_half_up(db):
     assert ActivityFactory.build(duration_minutes=20).hours == Decimal("0.33")
     assert ActivityFactory.build(duration_minutes=1).hours == Decimal("0.02")  # 0.01666 → 0.02
-    assert ActivityFactory.build(duration_minutes=0).hours == Decimal("1")
+    assert ActivityFactory.build(duration_minutes=None).hours == Decimal("1")
 
 
 def test_reasons_are_given_in_the_design_order(profile, actor):

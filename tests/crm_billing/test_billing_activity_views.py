@@ -49,17 +49,30 @@ def test_preview_writes_nothing_and_confirm_creates_the_orders(client, make_user
     assert "In garanzia" in body
 
 
-def test_all_filtered_tickets_can_be_billed(client, make_user):
+def test_all_filtered_tickets_can_be_billed_through_the_preview(client, make_user):
     configure_activity_case()
     billed = ActivityFactory(ticket__subject="A").ticket
     other_customer = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
-    client.post(
-        reverse("bill_activities_confirm"),
-        {"mode": "filtered", "customer": billed.customer_id},
+    preview = client.post(
+        reverse("bill_activities_preview"), {"mode": "filtered", "customer": billed.customer_id}
     )
+    confirmation = {}
+    for key, value in preview.context["hidden"]:
+        confirmation.setdefault(key, []).append(value)
+    client.post(reverse("bill_activities_confirm"), confirmation)
     assert list(Order.objects.values_list("customer", flat=True)) == [billed.customer_id]
     assert other_customer.customer_id != billed.customer_id
+
+
+def test_the_confirmation_does_not_take_filters(client, make_user):
+    configure_activity_case()
+    ticket = ActivityFactory().ticket
+    client.force_login(make_user(MANAGE_TICKETS))
+    client.post(
+        reverse("bill_activities_confirm"), {"mode": "filtered", "customer": ticket.customer_id}
+    )
+    assert Order.objects.count() == 0
 
 
 def test_cutoff_leaves_later_activities_out(client, make_user):
@@ -112,3 +125,33 @@ def test_an_empty_selection_is_refused_with_a_message(client, make_user):
     client.force_login(make_user(MANAGE_TICKETS))
     response = client.post(reverse("bill_activities_preview"), {"mode": "selected"}, follow=True)
     assert "Seleziona almeno una segnalazione" in response.content.decode()
+
+
+def test_the_confirmation_bills_exactly_the_previewed_tickets(client, make_user):
+    configure_activity_case()
+    previewed = ActivityFactory().ticket
+    client.force_login(make_user(MANAGE_TICKETS))
+    preview = client.post(
+        reverse("bill_activities_preview"), {"mode": "filtered", "customer": previewed.customer_id}
+    )
+    later = ActivityFactory(ticket__customer=previewed.customer).ticket  # appears after
+    hidden = preview.context["hidden"]
+    assert ("mode", "selected") in hidden
+    client.post(
+        reverse("bill_activities_confirm"),
+        {"mode": "selected", "tickets": [value for key, value in hidden if key == "tickets"]},
+    )
+    billed = set(Order.objects.values_list("source_id", flat=True))
+    assert billed == {previewed.pk} and later.pk not in billed
+
+
+@override_settings(BILLING_MAX_SELECTION=2)
+def test_a_selection_over_the_limit_is_refused(client, make_user):
+    tickets = [TicketFactory() for _ in range(3)]
+    client.force_login(make_user(MANAGE_TICKETS))
+    response = client.post(
+        reverse("bill_activities_preview"),
+        {"mode": "selected", "tickets": [t.pk for t in tickets]},
+        follow=True,
+    )
+    assert "restringi i filtri" in response.content.decode()
