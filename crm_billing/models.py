@@ -1,5 +1,6 @@
 """Billing configuration: the defaults each case of billing starts from."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -180,6 +181,8 @@ class BillingRun(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Touched at the start and after every batch: a run whose worker died stops being touched.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(
         _("status"), max_length=10, choices=State.choices, default=State.QUEUED
     )
@@ -210,3 +213,11 @@ class BillingRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def stalled(self) -> bool:
+        """Unfinished and silent for longer than BILLING_RUN_STALL_SECONDS: its worker is gone
+        (or was never started), so it may be resumed."""
+        last_sign = self.heartbeat_at or self.created_at
+        limit = timezone.now() - timedelta(seconds=settings.BILLING_RUN_STALL_SECONDS)
+        return not self.finished and last_sign < limit

@@ -236,3 +236,5 @@ ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
 BILLING_BACKGROUND_THRESHOLD = env.int("BILLING_BACKGROUND_THRESHOLD", default=200)
 # The most tickets one "Fattura attività" may preview and bill (the preview lists them all).
 BILLING_MAX_SELECTION = env.int("BILLING_MAX_SELECTION", default=5000)
+# A run not heard from for this long (its worker died) offers "Riprendi" on its page.
+BILLING_RUN_STALL_SECONDS = env.int("BILLING_RUN_STALL_SECONDS", default=300)

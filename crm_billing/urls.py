@@ -43,6 +43,11 @@ urlpatterns = [
     ),
     path("fatturazione/attivita/<int:pk>/", views.billing_run_detail, name="billing_run_detail"),
     path(
+        "fatturazione/attivita/<int:pk>/riprendi/",
+        views.billing_run_resume,
+        name="billing_run_resume",
+    ),
+    path(
         "amministrazione/configurazione-fatturazione/",
         views.billing_configuration,
         name="billing_configuration",

@@ -335,6 +335,17 @@ def bill_activities_confirm(request):
 
 
 @function_required(MANAGE_TICKETS)
+@require_POST
+def billing_run_resume(request, pk):
+    run = get_object_or_404(BillingRun, pk=pk, actor=request.user)
+    try:
+        runs.resume_billing_run(run=run, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(run)
+
+
+@function_required(MANAGE_TICKETS)
 def billing_run_detail(request, pk):
     # Runs are personal: nobody reads another user's by changing the id.
     run = get_object_or_404(BillingRun, pk=pk, actor=request.user)

@@ -467,6 +467,7 @@ POST_WITHOUT_FIELDS = {
     "renewal_new_order",
     "tickets:activity_delete",
     "ticket_create_order",
+    "billing_run_resume",
 }
 # Pages that only read (their GET filters are fuzzed by test_hostile_filters_never_break_a_page).
 READ_ONLY = {

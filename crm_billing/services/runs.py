@@ -18,13 +18,30 @@ def start_billing_run(*, tickets, actor, cutoff=None) -> BillingRun:
     run = BillingRun.objects.create(
         actor=actor, cutoff=cutoff, ticket_ids=ticket_ids, total=len(ticket_ids)
     )
-    if len(ticket_ids) <= settings.BILLING_BACKGROUND_THRESHOLD:
+    _dispatch(run)
+    run.refresh_from_db()
+    return run
+
+
+def _dispatch(run: BillingRun) -> None:
+    if run.total <= settings.BILLING_BACKGROUND_THRESHOLD:
         execute_billing_run(run_id=run.pk)
     else:
-        from crm_billing.tasks import run_billing
+        from crm_billing.tasks import run_billing  # the task module imports this one
 
         # After commit: the worker must find the run; the inline backend runs it right there.
         transaction.on_commit(lambda: run_billing.enqueue(run.pk))
+
+
+def resume_billing_run(*, run: BillingRun, actor) -> BillingRun:
+    """Run again a run whose worker died. Safe: what was billed is not billed twice; the
+    result then lists those tickets as already on their order."""
+    if run.actor_id != actor.pk or not run.stalled:
+        raise DomainError(_("Only a stalled run of yours can be resumed."))
+    BillingRun.objects.filter(pk=run.pk).update(
+        state=BillingRun.State.QUEUED, heartbeat_at=timezone.now()
+    )
+    _dispatch(run)
     run.refresh_from_db()
     return run
 
@@ -35,10 +52,12 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
     run = BillingRun.objects.get(pk=run_id)
     if run.finished:
         return run
-    BillingRun.objects.filter(pk=run.pk).update(state=BillingRun.State.RUNNING, processed=0)
+    BillingRun.objects.filter(pk=run.pk).update(
+        state=BillingRun.State.RUNNING, processed=0, heartbeat_at=timezone.now()
+    )
 
     def progress(done):
-        BillingRun.objects.filter(pk=run.pk).update(processed=done)
+        BillingRun.objects.filter(pk=run.pk).update(processed=done, heartbeat_at=timezone.now())
 
     try:
         outcome = bill_tickets(

@@ -62,6 +62,7 @@ TABLE = {
     "bill_activities_preview": ("post", MANAGE_TICKETS),
     "bill_activities_confirm": ("post", MANAGE_TICKETS),
     "billing_run_detail": ("get", MANAGE_TICKETS),
+    "billing_run_resume": ("post", MANAGE_TICKETS),
     "admin:index": ("get", STAFF),
 }
 
@@ -115,6 +116,7 @@ def url_for(name, order, user):
         "tickets:activity_delete": [activity.pk],
         "ticket_create_order": [activity.ticket_id],
         "billing_run_detail": [run.pk],
+        "billing_run_resume": [run.pk],
         "user_update": [user.pk],
         "user_deactivate": [user.pk],
         "user_activate": [user.pk],

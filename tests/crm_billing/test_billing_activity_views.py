@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS
@@ -155,3 +158,35 @@ def test_a_selection_over_the_limit_is_refused(client, make_user):
         follow=True,
     )
     assert "restringi i filtri" in response.content.decode()
+
+
+def test_a_stalled_run_can_be_resumed_and_completes(client, make_user):
+    configure_activity_case()
+    tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(2)]
+    user = make_user(MANAGE_TICKETS)
+    # A run whose worker died mid-way: RUNNING, not heard from for ten minutes.
+    run = BillingRun.objects.create(
+        actor=user,
+        ticket_ids=[t.pk for t in tickets],
+        total=2,
+        state=BillingRun.State.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+    )
+    client.force_login(user)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'id="run-stalled"' in page
+    client.post(reverse("billing_run_resume", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.state == BillingRun.State.DONE and len(run.created_orders) == 2
+
+
+def test_a_live_run_cannot_be_resumed(client, make_user):
+    user = make_user(MANAGE_TICKETS)
+    run = BillingRun.objects.create(
+        actor=user, total=1, state=BillingRun.State.RUNNING, heartbeat_at=timezone.now()
+    )
+    client.force_login(user)
+    assert 'id="run-stalled"' not in client.get(run.get_absolute_url()).content.decode()
+    client.post(reverse("billing_run_resume", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.state == BillingRun.State.RUNNING
