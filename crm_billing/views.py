@@ -324,7 +324,7 @@ def bill_activities_confirm(request):
     if form is None:
         return redirect("tickets:ticket_list")
     try:
-        billing.billing_profile(BillingProfile.Case.ACTIVITY)
+        billing.configured_profile(case=BillingProfile.Case.ACTIVITY)
     except DomainError as error:
         _refuse(request, error)
         return redirect("tickets:ticket_list")

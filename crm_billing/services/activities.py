@@ -24,7 +24,7 @@ from backoffice import services as order_services
 from backoffice.exceptions import DomainError
 from backoffice.models import Order
 from crm_billing.models import BillingProfile
-from crm_billing.services.billing import billing_profile
+from crm_billing.services.billing import configured_profile
 from tickets.models import Activity, Ticket, live_orders_of
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def _line_for(activity: Activity, profile: BillingProfile, ticket: Ticket):
 def plan_billing(*, tickets, cutoff: date | None = None, profile=None) -> list[TicketPlan]:
     """The plan for every ticket of the queryset, in three queries whatever their number.
     Writes nothing: this is also the preview."""
-    profile = profile or billing_profile(BillingProfile.Case.ACTIVITY)
+    profile = profile or configured_profile(case=BillingProfile.Case.ACTIVITY)
     tickets = list(tickets.prefetch_related("customer__vat_exemption").order_by("pk"))
     by_ticket = defaultdict(list)
     activities = list(
@@ -193,7 +193,7 @@ def bill_tickets(
     Idempotent: billed activities are never billed again, so a second run creates nothing.
     Raises ConfigurationMissing before writing anything if the activity defaults are not set.
     """
-    profile = billing_profile(BillingProfile.Case.ACTIVITY)
+    profile = configured_profile(case=BillingProfile.Case.ACTIVITY)
     outcome = BillingOutcome()
     ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))
     done = 0

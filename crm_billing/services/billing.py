@@ -52,8 +52,9 @@ class Price:
     rule: str = ""  # the renewal pricing rule that chose the source, when there is one
 
 
-def billing_profile(case: str) -> BillingProfile:
-    BillingProfile.objects.for_case(case)
+def configured_profile(*, case: str) -> BillingProfile:
+    """The defaults of a case, complete and active; ConfigurationMissing otherwise."""
+    BillingProfile.objects.for_case(case)  # the row exists from the first time it is asked for
     profile = BillingProfile.objects.select_related(
         "order_type", "deal_subject", "product__vat_rate"
     ).get(case=case)
@@ -199,7 +200,7 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
         .get(pk=contract.pk)
     )
     _refuse_if_linked(contract)
-    profile = billing_profile(BillingProfile.Case.NEW_CONTRACT)
+    profile = configured_profile(case=BillingProfile.Case.NEW_CONTRACT)
     price = contract_price(contract=contract, profile=profile)
     return _create_and_link(
         contract,
@@ -230,7 +231,7 @@ def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
         .get(pk=renewal.pk)
     )
     _refuse_if_linked(renewal)
-    profile = billing_profile(BillingProfile.Case.RENEWAL)
+    profile = configured_profile(case=BillingProfile.Case.RENEWAL)
     price = renewal_price(renewal=renewal, profile=profile)
     contract = renewal.contract
     return _create_and_link(
