@@ -44,3 +44,9 @@ def function_required(perm: str):
         return wrapped
 
     return decorator
+
+
+def require_function(actor, perm: str) -> None:
+    """The check services make again, whoever calls them (deny by default)."""
+    if not actor.has_perm(perm):
+        raise PermissionDenied(missing_function_message(perm))

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +48,7 @@ from backoffice.models import (
     Transmission,
     TransmissionAttempt,
 )
-from backoffice.permissions import SEND_TO_ERP, missing_function_message
+from backoffice.permissions import SEND_TO_ERP, require_function
 from backoffice.services import record_event
 
 logger = logging.getLogger(__name__)
@@ -106,8 +105,7 @@ def order_problems(order: Order, lines: list[OrderLine]) -> list[str]:
 
 def _check_function(actor) -> None:
     # The views check too; the service is what matters (deny by default).
-    if not actor.has_perm(SEND_TO_ERP):
-        raise PermissionDenied(missing_function_message(SEND_TO_ERP))
+    require_function(actor, SEND_TO_ERP)
 
 
 def _queue(order: Order, actor) -> Transmission:

@@ -23,9 +23,11 @@ from backoffice import money
 from backoffice import services as order_services
 from backoffice.exceptions import DomainError
 from backoffice.models import Order
+from backoffice.permissions import require_function
 from crm_billing.models import BillingProfile
 from crm_billing.services.billing import configured_profile
 from tickets.models import Activity, Ticket, live_orders_of
+from tickets.permissions import MANAGE_TICKETS
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +195,7 @@ def bill_tickets(
     Idempotent: billed activities are never billed again, so a second run creates nothing.
     Raises ConfigurationMissing before writing anything if the activity defaults are not set.
     """
+    require_function(actor, MANAGE_TICKETS)
     profile = configured_profile(case=BillingProfile.Case.ACTIVITY)
     outcome = BillingOutcome()
     ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))

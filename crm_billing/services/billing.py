@@ -17,8 +17,10 @@ from backoffice import money
 from backoffice import services as order_services
 from backoffice.exceptions import DomainError
 from backoffice.models import Order
+from backoffice.permissions import require_function
 from backoffice.selectors import live_order_billing
 from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingProfile
 
 
@@ -194,6 +196,7 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
 
     Raises AlreadyLinked when the contract already has a live order, ConfigurationMissing when
     the case's defaults are not set; nothing is written in either case."""
+    require_function(actor, MANAGE_CONTRACTS)
     contract = (
         Contract.objects.select_for_update(of=("self",))
         .select_related("customer__payment_terms", "customer__vat_exemption", "product")
@@ -225,6 +228,7 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
 def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
     """Create the renewal's Order/Offer from the "Rinnovi" defaults and pricing rule, and link
     it. Same guarantees as create_order_for_contract."""
+    require_function(actor, MANAGE_CONTRACTS)
     renewal = (
         Renewal.objects.select_for_update(of=("self",))
         .select_related("contract__customer__payment_terms", "contract__customer__vat_exemption")

@@ -172,7 +172,9 @@ def test_contract_page_queries_do_not_grow_with_the_customers_orders(
 def test_the_generated_order_cannot_be_unlinked_nor_billed_twice(client, make_user, configured):
     client.force_login(make_user(MANAGE_CONTRACTS))
     contract = ContractFactory()
-    generated = create_order_for_contract(contract=contract, actor=UserFactory()).order
+    generated = create_order_for_contract(
+        contract=contract, actor=UserFactory(functions=[MANAGE_CONTRACTS])
+    ).order
     other = make_order(contract.customer)
     for replacement in ("", other.pk):
         response = client.post(
@@ -182,7 +184,9 @@ def test_the_generated_order_cannot_be_unlinked_nor_billed_twice(client, make_us
         assert generated.number in str(response.context["form"].errors["order"])
         assert Contract.objects.get(pk=contract.pk).order == generated
     with pytest.raises(AlreadyLinked):
-        create_order_for_contract(contract=contract, actor=UserFactory())
+        create_order_for_contract(
+            contract=contract, actor=UserFactory(functions=[MANAGE_CONTRACTS])
+        )
 
 
 def test_changing_a_manual_link_is_recorded_on_both_orders(operator_client):

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 from tickets.models import Activity, ActivityStatus, Ticket
+from tickets.permissions import MANAGE_TICKETS
 
 
 def configure_activity_case():
@@ -46,7 +48,7 @@ def profile(db):
 
 @pytest.fixture
 def actor(db):
-    return UserFactory(username="operatore")
+    return UserFactory(username="operatore", functions=[MANAGE_TICKETS])
 
 
 def open_status():
@@ -179,6 +181,7 @@ def test_billing_queries_do_not_grow_with_the_tickets(
 ):
     few = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(2)]
     many = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(40)]
+    actor.has_perm(MANAGE_TICKETS)  # the user's permissions are read once, then cached
     with django_assert_max_num_queries(20) as few_queries:
         bill(few, actor)
     with django_assert_max_num_queries(20) as many_queries:
@@ -192,7 +195,7 @@ def test_two_users_billing_overlapping_selections_bill_each_activity_once():
     tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(30)]
     for ticket in tickets:
         ActivityFactory(ticket=ticket, duration_minutes=30)
-    users = [UserFactory(username="uno"), UserFactory(username="due")]
+    users = [UserFactory(username=name, functions=[MANAGE_TICKETS]) for name in ("uno", "due")]
     selections = [tickets[:20], tickets[10:]]
     barrier = threading.Barrier(2)
     errors = []
@@ -233,7 +236,7 @@ class BillingProperty(HypothesisTestCase):
     @given(st.lists(st.lists(activity_kinds, min_size=0, max_size=4), min_size=1, max_size=4))
     def test_billing_twice_equals_billing_once_and_bills_exactly_the_billable(self, tickets):
         configure_activity_case()
-        actor = UserFactory(username="prop")
+        actor = UserFactory(username="prop", functions=[MANAGE_TICKETS])
         closed = ActivityStatusFactory()
         opened = open_status()
         paid, free = ActivityConditionFactory(), warranty()
@@ -283,3 +286,10 @@ def bill_single_activity(activity, actor):
             )
         ],
     )
+
+
+def test_billing_checks_the_function_again(profile):
+    ticket = ActivityFactory().ticket
+    with pytest.raises(PermissionDenied):
+        bill([ticket], UserFactory(username="senza-funzioni"))
+    assert Order.objects.count() == 0

@@ -4,12 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backoffice import services as order_services
 from backoffice.models import Order
 from contracts.models import Contract, Renewal
+from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingProfile
 from crm_billing.services import billing
 from tests.factories import (
@@ -25,7 +27,7 @@ Rule = BillingProfile.RenewalPricing
 
 @pytest.fixture
 def actor(db):
-    return UserFactory()
+    return UserFactory(functions=[MANAGE_CONTRACTS])
 
 
 def set_rule(rule, index="0", share="100"):
@@ -192,3 +194,10 @@ def test_renewal_order_links_the_renewal_and_says_where_the_amount_came_from(his
     assert generated.order.lines.get().source == current
     with pytest.raises(billing.AlreadyLinked):
         billing.create_order_for_renewal(renewal=current, actor=actor)
+
+
+def test_the_service_checks_the_function_again(configured):
+    contract = ContractFactory()
+    with pytest.raises(PermissionDenied):
+        billing.create_order_for_contract(contract=contract, actor=UserFactory())
+    assert Order.objects.count() == 0

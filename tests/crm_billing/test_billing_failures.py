@@ -10,6 +10,7 @@ from crm_billing.services import activities as billing_activities
 from tests.crm_billing.test_billing_activities import configure_activity_case
 from tests.factories import ActivityFactory, TicketFactory, UserFactory
 from tickets.models import Activity, Ticket
+from tickets.permissions import MANAGE_TICKETS
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -30,7 +31,7 @@ def test_connection_killed_mid_billing_leaves_nothing_partial_and_a_rerun_comple
     monkeypatch, caplog
 ):
     configure_activity_case()
-    actor = UserFactory()
+    actor = UserFactory(functions=[MANAGE_TICKETS])
     tickets = [TicketFactory() for _ in range(30)]
     for ticket in tickets:
         ActivityFactory(ticket=ticket)

@@ -27,7 +27,9 @@ def test_intervento_tab_says_for_each_activity_why_it_is_not_billable(operator):
     assert "non in uno stato di tipo Chiuso (In lavorazione)" in body
     assert "la condizione «In garanzia» non è da fatturare" in body
     assert f'id="activity-{billable.pk}"' in body
-    bill_tickets(tickets=Ticket.objects.filter(pk=ticket.pk), actor=UserFactory())
+    bill_tickets(
+        tickets=Ticket.objects.filter(pk=ticket.pk), actor=UserFactory(functions=[MANAGE_TICKETS])
+    )
     body = operator.get(ticket.get_absolute_url()).content.decode()
     assert "fatturata" in body
     assert ticket.activities.with_billing_state().get(pk=billable.pk).billed_order_number in body
@@ -36,7 +38,10 @@ def test_intervento_tab_says_for_each_activity_why_it_is_not_billable(operator):
 def test_a_billed_activity_cannot_be_deleted_nor_its_billed_fields_changed(operator):
     configure_activity_case()
     activity = ActivityFactory()
-    bill_tickets(tickets=Ticket.objects.filter(pk=activity.ticket_id), actor=UserFactory())
+    bill_tickets(
+        tickets=Ticket.objects.filter(pk=activity.ticket_id),
+        actor=UserFactory(functions=[MANAGE_TICKETS]),
+    )
     operator.post(reverse("tickets:activity_delete", args=[activity.pk]))
     assert Activity.objects.filter(pk=activity.pk).exists()
     response = operator.post(
@@ -109,7 +114,10 @@ def test_bad_ticket_input_is_refused(operator):
 def test_back_office_link_only_for_back_office_users(client, make_user):
     configure_activity_case()
     activity = ActivityFactory()
-    bill_tickets(tickets=Ticket.objects.filter(pk=activity.ticket_id), actor=UserFactory())
+    bill_tickets(
+        tickets=Ticket.objects.filter(pk=activity.ticket_id),
+        actor=UserFactory(functions=[MANAGE_TICKETS]),
+    )
     order_id = Activity.objects.with_billing_state().get(pk=activity.pk).billed_order_id
     link = reverse("backoffice:order_detail", args=[order_id])
     client.force_login(make_user(MANAGE_TICKETS))
