@@ -3,15 +3,17 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+# make run and make test install requirements-dev.lock: the runtime lock plus the development and
+# test tools. A production install uses requirements.lock alone (see README).
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint messages bench load
+.PHONY: install run test lint messages bench load lock
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -35,6 +37,7 @@ test: install
 # Speed of bulk billing and of the main pages on DATABASE_URL, or SQLite: a table, and the
 # same figures in var/bench.json. Production-like settings; nothing is kept (rolled back).
 bench: export DEBUG = false
+bench: export DEVTOOLS = true
 bench: export SECRET_KEY ?= bench-only-secret-key-not-for-production-0123456789abcdef
 bench: export SECURE_SSL_REDIRECT = false
 bench: install
@@ -49,6 +52,7 @@ LOAD_DATABASE ?= crm_billing_load
 PGHOST ?= 127.0.0.1
 load: export DATABASE_URL = postgres://postgres@$(PGHOST):5432/$(LOAD_DATABASE)
 load: export DEBUG = false
+load: export DEVTOOLS = true
 load: export SECRET_KEY ?= load-only-secret-key-not-for-production-0123456789abcdef
 load: export SECURE_SSL_REDIRECT = false
 load: install
@@ -66,3 +70,11 @@ lint: install
 messages: install
 	$(PY) manage.py makemessages -l it --no-obsolete --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages -l it --ignore=.venv
+
+# Rewrite both locks from pyproject.toml, keeping the versions already pinned (uv reads the
+# existing lock as its preferences); add --upgrade-package NAME to move one package.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -c requirements.lock -q -o requirements-dev.lock

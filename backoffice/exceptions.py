@@ -1,14 +1,8 @@
+"""What the Back Office refuses about orders and their sends to the ERP."""
+
 from django.utils.translation import gettext_lazy as _
 
-
-class DomainError(Exception):
-    """A business rule said no. The message is for the user, in their language."""
-
-    default_message = _("The operation is not allowed.")
-
-    def __init__(self, message=None):
-        self.message = message if message is not None else self.default_message
-        super().__init__(str(self.message))
+from core.exceptions import DomainError
 
 
 class OrderNotEditable(DomainError):

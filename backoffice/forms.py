@@ -15,45 +15,7 @@ from backoffice.models import (
     Transmission,
     VatRate,
 )
-
-
-def localize_decimals(form: forms.BaseForm) -> None:
-    """Accept and show amounts the Italian way (1.234,56)."""
-    for field in form.fields.values():
-        if isinstance(field, forms.DecimalField):
-            field.localize = True
-            field.widget.is_localized = True
-            # A localized number input would reject the comma, so amounts are text inputs.
-            field.widget.input_type = "text"
-            field.widget.attrs.setdefault("inputmode", "decimal")
-
-
-class StyledForm:
-    """Bootstrap classes on every widget and Italian amounts, for forms rendered field by field.
-    Subclasses adjust their fields in setup_fields(), before the styling is applied."""
-
-    small = False
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.setup_fields()
-        localize_decimals(self)
-        self.style_widgets()
-
-    def setup_fields(self):
-        pass
-
-    def style_widgets(self):
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm" if self.small else "form-select"
-            else:
-                css = "form-control form-control-sm" if self.small else "form-control"
-            widget.attrs["class"] = css
-
+from core.forms import StyledForm
 
 # The order list's "ERP" filter: the state of each order's latest transmission.
 ERP_NOT_SENT = "not_sent"

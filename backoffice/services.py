@@ -1,14 +1,13 @@
 """Operations on Orders/Offers. Each write is one transaction that locks the order it changes,
 checks the rules, writes, recomputes the totals and appends to the order's event log."""
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as date_type
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -23,35 +22,7 @@ from backoffice.models import (
     Product,
     VatRate,
 )
-
-PROTOCOL_SCOPE = "protocol"
-
-
-def allocate_numbers(*, scope: str, year: int, count: int = 1) -> range:
-    """Reserve `count` consecutive numbers of a yearly sequence.
-
-    One INSERT ... ON CONFLICT DO UPDATE ... RETURNING: atomic on PostgreSQL and SQLite alike, and
-    the row it writes stays locked until the caller's transaction ends, so two transactions never
-    get the same numbers and a rolled-back one gives its numbers back.
-    """
-    table = connection.ops.quote_name("backoffice_numbersequence")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (scope, year, last_value) VALUES (%s, %s, %s) "  # noqa: S608
-            f"ON CONFLICT (scope, year) DO UPDATE SET last_value = {table}.last_value + %s "
-            "RETURNING last_value",
-            [scope, year, count, count],
-        )
-        last = cursor.fetchone()[0]
-    return range(last - count + 1, last + 1)
-
-
-def format_protocol(*, year: int, seq: int) -> str:
-    return f"{seq:05}/{year}"
-
-
-def number_scope(order_type: OrderType) -> str:
-    return f"type:{order_type.pk}"
+from backoffice.numbering import reserve_numbers
 
 
 @dataclass(frozen=True)
@@ -195,7 +166,7 @@ def create_orders(*, drafts: list[OrderDraft], actor) -> list[Order]:
     queries that does not grow with the number of orders or lines: numbers are reserved in
     blocks, orders, lines and events are written with bulk inserts."""
     today = timezone.localdate()
-    numbers = _reserve_numbers(drafts, today)
+    numbers = reserve_numbers([(draft.order_type, (draft.date or today).year) for draft in drafts])
     orders, lines_by_order = [], []
     for draft, (number, protocol) in zip(drafts, numbers, strict=True):
         customer = draft.customer
@@ -239,26 +210,6 @@ def create_orders(*, drafts: list[OrderDraft], actor) -> list[Order]:
         batch_size=BULK_BATCH_SIZE,
     )
     return orders
-
-
-def _reserve_numbers(drafts: list[OrderDraft], today) -> list[tuple[str, str]]:
-    """(Num. Ordine, Prot. Int.) for each draft, in order: one block per type and year, one
-    block of protocols per year."""
-    years = [(draft.date or today).year for draft in drafts]
-    by_type, by_year = defaultdict(list), defaultdict(list)
-    for index, (draft, year) in enumerate(zip(drafts, years, strict=True)):
-        by_type[(draft.order_type, year)].append(index)
-        by_year[year].append(index)
-    numbers, protocols = [""] * len(drafts), [""] * len(drafts)
-    for (order_type, year), indexes in by_type.items():
-        block = allocate_numbers(scope=number_scope(order_type), year=year, count=len(indexes))
-        for index, seq in zip(indexes, block, strict=True):
-            numbers[index] = order_type.format_number(year=year, seq=seq)
-    for year, indexes in by_year.items():
-        block = allocate_numbers(scope=PROTOCOL_SCOPE, year=year, count=len(indexes))
-        for index, seq in zip(indexes, block, strict=True):
-            protocols[index] = format_protocol(year=year, seq=seq)
-    return list(zip(numbers, protocols, strict=True))
 
 
 def _lock_editable(order: Order) -> Order:

@@ -2,10 +2,11 @@ from django import forms
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.forms import StyledForm
+from backoffice.billed import linkable_orders
 from backoffice.models import Customer, Order, Product
-from backoffice.validators import record_id
 from contracts.models import Contract, Renewal
+from core.forms import StyledForm
+from core.input import record_id
 
 DATE_WIDGET = {"type": "date"}
 
@@ -20,19 +21,6 @@ class OrderChoiceField(forms.ModelChoiceField):
             "date": date_format(order.date, "SHORT_DATE_FORMAT"),
             "total": number_format(order.total, 2, force_grouping=True),
         }
-
-
-def customer_orders(customer_id):
-    """The orders a contract or renewal of this customer may be linked to: the customer's own,
-    not cancelled. Whatever the browser sends, nothing else validates."""
-    if not customer_id:
-        return Order.objects.none()
-    return (
-        Order.objects.filter(customer_id=customer_id)
-        .exclude(status=Order.Status.CANCELLED)
-        .select_related("order_type")
-        .order_by("-date", "-id")
-    )
 
 
 class ContractForm(StyledForm, forms.ModelForm):
@@ -67,7 +55,7 @@ class ContractForm(StyledForm, forms.ModelForm):
         # The customer the dropdown belongs to: the one posted, else the contract's own.
         posted = self.data.get(self.add_prefix("customer"))
         customer_id = record_id(posted) if posted else self.instance.customer_id
-        self.fields["order"].queryset = customer_orders(customer_id)
+        self.fields["order"].queryset = linkable_orders(customer_id)
 
 
 class ContractFilterForm(StyledForm, forms.Form):
@@ -102,7 +90,7 @@ class RenewalForm(StyledForm, forms.ModelForm):
         self.instance.contract = contract
 
     def setup_fields(self):
-        self.fields["order"].queryset = customer_orders(self.contract.customer_id)
+        self.fields["order"].queryset = linkable_orders(self.contract.customer_id)
 
     def clean(self):
         cleaned = super().clean()

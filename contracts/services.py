@@ -4,24 +4,28 @@ the order; an order generated from the record cannot be swapped for another whil
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from backoffice.exceptions import DomainError
+from backoffice.billed import live_order_billing
 from backoffice.models import OrderEvent
-from backoffice.selectors import live_order_billing
 from backoffice.services import record_event
+from contracts.models import Contract, Renewal
+from core.actors import Actor
+from core.exceptions import DomainError
 
 
 class GeneratedOrderLinked(DomainError):
     pass
 
 
-def _save_link(form, actor, *, linked_text, unlinked_text):
-    instance = form.instance
+def _save_with_link(record: Contract | Renewal, *, actor: Actor, linked: str, unlinked: str):
+    """Save a contract or renewal carrying validated values, under the row lock of the stored
+    one. A change of its order is recorded on both orders; an order generated from the record
+    (a live line bills it) cannot be replaced."""
     previous = None
-    if instance.pk:
-        locked = type(instance).objects.select_for_update().get(pk=instance.pk)
-        previous = locked.order
-        generated = live_order_billing(locked)
-        if generated is not None and form.cleaned_data.get("order") != generated:
+    if record.pk:
+        stored = type(record).objects.select_for_update().get(pk=record.pk)
+        previous = stored.order
+        generated = live_order_billing(stored)
+        if generated is not None and record.order_id != generated.pk:
             raise GeneratedOrderLinked(
                 _(
                     "Order %(number)s was generated from this record and bills it: cancel it in "
@@ -29,40 +33,39 @@ def _save_link(form, actor, *, linked_text, unlinked_text):
                 )
                 % {"number": generated.number}
             )
-    saved = form.save()
-    if saved.order_id != (previous.pk if previous else None):
+    record.save()
+    if record.order_id != (previous.pk if previous else None):
         if previous is not None:
             record_event(
-                order=previous, kind=OrderEvent.Kind.UNLINKED, actor=actor, message=unlinked_text
+                order=previous, kind=OrderEvent.Kind.UNLINKED, actor=actor, message=unlinked
             )
-        if saved.order_id:
+        if record.order_id:
             record_event(
-                order=saved.order, kind=OrderEvent.Kind.LINKED, actor=actor, message=linked_text
+                order=record.order, kind=OrderEvent.Kind.LINKED, actor=actor, message=linked
             )
-    return saved
+    return record
 
 
 @transaction.atomic
-def save_contract(*, form, actor):
-    """Save a validated ContractForm under a row lock; a change of Num. Ordine is recorded on
-    both orders."""
-    number = form.cleaned_data["number"]
-    return _save_link(
-        form,
-        actor,
-        linked_text=_("Linked to contract %(n)s") % {"n": number},
-        unlinked_text=_("Unlinked from contract %(n)s") % {"n": number},
+def save_contract(*, contract: Contract, actor: Actor) -> Contract:
+    """Save a contract (values already validated); a change of Num. Ordine is recorded on both
+    orders."""
+    return _save_with_link(
+        contract,
+        actor=actor,
+        linked=_("Linked to contract %(n)s") % {"n": contract.number},
+        unlinked=_("Unlinked from contract %(n)s") % {"n": contract.number},
     )
 
 
 @transaction.atomic
-def save_renewal(*, form, actor):
-    """Save a validated RenewalForm under a row lock; a change of Prot. Int. is recorded on
-    both orders."""
-    number = form.contract.number
-    return _save_link(
-        form,
-        actor,
-        linked_text=_("Linked to the renewal of contract %(n)s") % {"n": number},
-        unlinked_text=_("Unlinked from the renewal of contract %(n)s") % {"n": number},
+def save_renewal(*, renewal: Renewal, actor: Actor) -> Renewal:
+    """Save a renewal (values already validated); a change of Prot. Int. is recorded on both
+    orders."""
+    number = renewal.contract.number
+    return _save_with_link(
+        renewal,
+        actor=actor,
+        linked=_("Linked to the renewal of contract %(n)s") % {"n": number},
+        unlinked=_("Unlinked from the renewal of contract %(n)s") % {"n": number},
     )

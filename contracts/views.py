@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.exceptions import DomainError
-from backoffice.permissions import function_required
-from backoffice.validators import record_id
+from backoffice.billed import linkable_orders
 from contracts import services
-from contracts.forms import ContractFilterForm, ContractForm, RenewalForm, customer_orders
+from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
+from core.exceptions import DomainError
+from core.functions import function_required
+from core.input import record_id
 
 
 def _filter_contracts(form, contracts):
@@ -40,15 +41,29 @@ def _filter_contracts(form, contracts):
     return contracts
 
 
-def _saved(form, save, actor) -> bool:
-    """Validate and save through the service; a refused link becomes an error on the field."""
+def _refused_link(form, error: DomainError) -> bool:
+    """A link the service refused becomes an error on the order field."""
+    form.add_error("order", error.message)
+    return False
+
+
+def _contract_saved(form, actor) -> bool:
     if not form.is_valid():
         return False
     try:
-        save(form=form, actor=actor)
+        services.save_contract(contract=form.instance, actor=actor)
     except DomainError as error:
-        form.add_error("order", error.message)
+        return _refused_link(form, error)
+    return True
+
+
+def _renewal_saved(form, actor) -> bool:
+    if not form.is_valid():
         return False
+    try:
+        services.save_renewal(renewal=form.instance, actor=actor)
+    except DomainError as error:
+        return _refused_link(form, error)
     return True
 
 
@@ -76,7 +91,7 @@ def _contract_page(request, form, contract=None, status=200):
 def contract_create(request):
     form = ContractForm(request.POST or None)
     if request.method == "POST":
-        if _saved(form, services.save_contract, request.user):
+        if _contract_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": form.instance.number})
             return redirect(form.instance)
         return _contract_page(request, form, status=422)
@@ -90,7 +105,7 @@ def contract_detail(request, pk):
     )
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
-        if _saved(form, services.save_contract, request.user):
+        if _contract_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
             return redirect(contract)
         return _contract_page(request, form, contract, status=422)
@@ -100,7 +115,7 @@ def contract_detail(request, pk):
 @function_required(MANAGE_CONTRACTS)
 def customer_orders_options(request):
     """The <option>s of Num. Ordine / Prot. Int. for the customer chosen in the form (htmx)."""
-    orders = customer_orders(record_id(request.GET.get("customer")))
+    orders = linkable_orders(record_id(request.GET.get("customer")))
     field = ContractForm().fields["order"]
     field.queryset = orders
     return render(request, "contracts/partials/order_options.html", {"field": field})
@@ -110,7 +125,7 @@ def customer_orders_options(request):
 def renewal_create(request, contract_pk):
     contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_pk)
     form = RenewalForm(request.POST or None, contract=contract)
-    if request.method == "POST" and _saved(form, services.save_renewal, request.user):
+    if request.method == "POST" and _renewal_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(form.instance)
     status = 422 if request.method == "POST" else 200
@@ -125,7 +140,7 @@ def renewal_detail(request, pk):
         Renewal.objects.select_related("contract__customer", "order__order_type"), pk=pk
     )
     form = RenewalForm(request.POST or None, instance=renewal, contract=renewal.contract)
-    if request.method == "POST" and _saved(form, services.save_renewal, request.user):
+    if request.method == "POST" and _renewal_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(renewal)
     status = 422 if request.method == "POST" else 200

@@ -1,14 +1,8 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
-
-def _enable_sqlite_wal(sender, connection, **kwargs):
-    # WAL lets pages read while a billing transaction writes (DESIGN invariant 2 on SQLite).
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+from core import menu
+from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 
 
 class CrmBillingConfig(AppConfig):
@@ -16,4 +10,12 @@ class CrmBillingConfig(AppConfig):
     verbose_name = _("Post-sales billing")
 
     def ready(self):
-        connection_created.connect(_enable_sqlite_wal, dispatch_uid="crm_billing_sqlite_wal")
+        menu.add(
+            menu.ADMINISTRATION,
+            menu.MenuItem(
+                _("Billing configuration"),
+                "administration:billing_configuration",
+                CONFIGURE_BILLING,
+            ),
+            menu.MenuItem(_("User management"), "administration:user_list", MANAGE_USERS),
+        )

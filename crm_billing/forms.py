@@ -1,28 +1,16 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
-from django.core.validators import MaxLengthValidator
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.forms import StyledForm
 from backoffice.models import DealSubject, OrderType, Product
-from backoffice.validators import record_id
+from core.forms import StyledForm
+from core.input import record_id
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile
 from tickets.forms import TicketFilterForm
 from tickets.models import ActivityCondition, Ticket
-
-
-class LoginForm(AuthenticationForm):
-    """Django's login form, with the user name's length enforced: an over-long name is refused
-    by the form instead of reaching the login-failure log (axes) and the database."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].validators.append(
-            MaxLengthValidator(self.fields["username"].max_length or 150)
-        )
 
 
 class FunctionChoiceField(forms.ModelMultipleChoiceField):

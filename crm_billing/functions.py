@@ -8,10 +8,8 @@ from django.db.models import Q
 
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 from tickets.permissions import MANAGE_TICKETS
-
-CONFIGURE_BILLING = "crm_billing.configure_billing"
-MANAGE_USERS = "crm_billing.manage_users"
 
 ALL_FUNCTIONS = [
     MANAGE_CONTRACTS,

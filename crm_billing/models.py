@@ -204,7 +204,7 @@ class BillingRun(models.Model):
         return f"{self.pk} ({self.get_state_display()})"
 
     def get_absolute_url(self):
-        return reverse("billing_run_detail", args=[self.pk])
+        return reverse("billing:billing_run_detail", args=[self.pk])
 
     @property
     def percent(self) -> int:

@@ -40,17 +40,23 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "core",
     "backoffice",
     "contracts",
     "tickets",
     "crm_billing",
 ]
+# Benchmarks, the load generator and the stand-in ERP: for development and tests, never in
+# production (they are not even installed there: see requirements-dev.lock).
+DEVTOOLS = env.bool("DEVTOOLS", default=DEBUG)
+if DEVTOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "crm_billing.middleware.ChosenLanguageMiddleware",
+    "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -79,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm_billing.context_processors.navigation",
+                "core.menu.navigation",
             ],
         },
     },
@@ -88,7 +94,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite is the embedded default. IMMEDIATE transactions take the write lock at BEGIN, so two
 # billing actions queue up instead of failing with "database is locked" half way through; WAL
-# lets readers go on meanwhile (set in crm_billing.apps on every new connection).
+# lets readers go on meanwhile (set in core.apps on every new connection).
 SQLITE_PATH = env.path("SQLITE_PATH", default=BASE_DIR / "var" / "db.sqlite3")
 DATABASES = {
     "default": env.db(
@@ -209,7 +215,7 @@ LOGGING = {
 # How an order reaches the ERP: "file" writes one JSON document per order revision into
 # ERP_EXPORT_DIR, for the ERP to import (written atomically: hidden temporary file, then
 # rename); "http" POSTs it to ERP_URL, signed with ERP_SECRET (HMAC-SHA256). `manage.py
-# fake_erp` is a stand-in ERP for trying "http" (see the README).
+# fake_erp` (devtools) is a stand-in ERP for trying "http" (see the README).
 ERP_TRANSMISSION = env("ERP_TRANSMISSION", default="file")
 # A relative ERP_EXPORT_DIR is taken from the folder of manage.py.
 ERP_EXPORT_DIR = BASE_DIR / env("ERP_EXPORT_DIR", default="var/erp-export")

@@ -5,8 +5,8 @@ import pytest
 from backoffice import services
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
-from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 from crm_billing.models import BillingProfile
+from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 from tests.factories import (
     CustomerFactory,
     DealSubjectFactory,

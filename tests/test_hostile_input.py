@@ -45,7 +45,7 @@ from backoffice import forms as backoffice_forms
 from backoffice import services
 from backoffice.models import Agent
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
-from backoffice.views import MASTER_DATA
+from backoffice.views.master_data import MASTER_DATA
 from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
 from crm_billing.forms import (
     BillingProfileForm,
@@ -333,8 +333,8 @@ CASES = {
         ),
         *_master_data_cases(),
         FormCase(
-            "user_create",
-            "user_create",
+            "administration:user_create",
+            "administration:user_create",
             UserCreateForm,
             lambda world, data: UserCreateForm(data),
             values=lambda world: {
@@ -346,8 +346,8 @@ CASES = {
             },
         ),
         FormCase(
-            "user_update",
-            "user_update",
+            "administration:user_update",
+            "administration:user_update",
             UserFunctionsForm,
             lambda world, data: UserFunctionsForm(data, instance=world.clerk),
             args=lambda world: [world.clerk.pk],
@@ -392,7 +392,7 @@ CASES = {
         *[
             FormCase(
                 f"billing_configuration[{case}]",
-                "billing_configuration",
+                "administration:billing_configuration",
                 BillingProfileForm,
                 _profile_form(case),
                 companions=_other_profile_forms(case),
@@ -404,7 +404,7 @@ CASES = {
         ],
         FormCase(
             "billing_configuration[conditions]",
-            "billing_configuration",
+            "administration:billing_configuration",
             ConditionsToBeBilledForm,
             lambda world, data: ConditionsToBeBilledForm(data, prefix="conditions"),
             companions=_other_profile_forms("conditions"),
@@ -450,9 +450,9 @@ CASES = {
             lambda world, data: ActivityForm(data, instance=world.activity),
             args=lambda world: [world.activity.pk],
         ),
-        *_billing_cases("bill_activities_preview", "bill_activities_preview"),
+        *_billing_cases("billing:bill_activities_preview", "billing:bill_activities_preview"),
         # The confirmation takes only the previewed ids: "filtered" is refused there.
-        _billing_cases("bill_activities_confirm", "bill_activities_confirm")[0],
+        _billing_cases("billing:bill_activities_confirm", "billing:bill_activities_confirm")[0],
     ]
 }
 
@@ -461,13 +461,13 @@ POST_WITHOUT_FIELDS = {
     "logout",
     "backoffice:order_line_delete",
     "backoffice:transmission_resend",
-    "user_deactivate",
-    "user_activate",
-    "contract_new_order",
-    "renewal_new_order",
+    "administration:user_deactivate",
+    "administration:user_activate",
+    "billing:contract_new_order",
+    "billing:renewal_new_order",
     "tickets:activity_delete",
-    "ticket_create_order",
-    "billing_run_resume",
+    "billing:ticket_create_order",
+    "billing:billing_run_resume",
 }
 # Pages that only read (their GET filters are fuzzed by test_hostile_filters_never_break_a_page).
 READ_ONLY = {
@@ -477,11 +477,11 @@ READ_ONLY = {
     "backoffice:order_detail",
     "backoffice:order_transmissions",
     "backoffice:masterdata_list",
-    "user_list",
+    "administration:user_list",
     "contracts:contract_list",
     "contracts:customer_orders",
     "tickets:ticket_list",
-    "billing_run_detail",
+    "billing:billing_run_detail",
     "admin:index",
 }
 
@@ -1025,10 +1025,10 @@ def page_args(world):
         "tickets:activity_create": [world.ticket.pk],
         "tickets:activity_update": [world.activity.pk],
         "tickets:activity_delete": [world.activity.pk],
-        "billing_run_detail": [run.pk],
-        "user_update": [world.clerk.pk],
-        "user_deactivate": [world.clerk.pk],
-        "user_activate": [world.clerk.pk],
+        "billing:billing_run_detail": [run.pk],
+        "administration:user_update": [world.clerk.pk],
+        "administration:user_deactivate": [world.clerk.pk],
+        "administration:user_activate": [world.clerk.pk],
     }
 
 
@@ -1051,7 +1051,7 @@ def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
     ]
     paths.append(reverse("tickets:ticket_detail", args=[world.ticket.pk]) + "?tab=dati")
     # The list's filters travel along with "Fattura attività".
-    filters = baseline_payload(CASES["bill_activities_preview[filtered]"], world)
+    filters = baseline_payload(CASES["billing:bill_activities_preview[filtered]"], world)
     filters = {
         name: value for name, value in filters.items() if name in TicketFilterForm.base_fields
     }
@@ -1068,7 +1068,7 @@ def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
         if response["Content-Type"].startswith("text/html"):
             found |= posted_fields(response, path)
     for mode in ("selected", "filtered"):
-        case = CASES[f"bill_activities_preview[{mode}]"]
+        case = CASES[f"billing:bill_activities_preview[{mode}]"]
         preview = client.post(case_url(case, world), baseline_payload(case, world))
         found |= posted_fields(preview, case_url(case, world))
     # Django's "initial-" twins of fields with a callable default only feed has_changed().
@@ -1121,7 +1121,7 @@ FILTERS = [
     ("contracts:contract_list", [], ContractFilterForm),
     ("tickets:ticket_list", [], TicketFilterForm),
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
-    ("user_list", [], SearchFields),
+    ("administration:user_list", [], SearchFields),
     ("contracts:customer_orders", [], CustomerParam),
 ]
 

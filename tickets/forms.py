@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.forms import StyledForm
 from backoffice.models import Customer
+from core.forms import StyledForm
 from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
 DATE = {"type": "date"}
@@ -70,12 +70,7 @@ class TicketForm(StyledForm, forms.ModelForm):
             Q(active=True) | Q(pk=self.instance.customer_id)
         )
         self.fields["technician"].queryset = _technicians()
-        if (
-            self.instance.pk
-            and self.instance.activities.with_billing_state()
-            .filter(billed_order_id__isnull=False)
-            .exists()
-        ):
+        if self.instance.pk and self.instance.activities.on_live_orders().exists():
             # Its orders are made out to this customer: the ticket cannot move to another.
             self.fields["customer"].disabled = True
             self.fields["customer"].help_text = _(

@@ -1,12 +1,11 @@
 """Tickets ("segnalazioni"), their activities, and what makes an activity billable.
 
 Orders are known only through the Back Office: an order line points at the activity it bills
-(contenttypes), so whether an activity is billed is read from the live order lines."""
+(contenttypes), so whether an activity is billed is asked of backoffice.billed."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
@@ -16,7 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Customer, OrderLine
+from backoffice import billed
+from backoffice.models import Customer
 
 
 class ActivityStatus(models.Model):
@@ -117,34 +117,10 @@ class Ticket(models.Model):
         return self.closed_on is None
 
 
-def _live_lines():
-    return OrderLine.objects.filter(
-        source_type=ContentType.objects.get_for_model(Activity),
-        source_id=OuterRef("pk"),
-        is_live=True,
-    )
-
-
-def live_orders_of(activity_ids, chunk=10_000) -> dict[int, tuple[int, str]]:
-    """{activity id: (order id, Num. Ordine)} of the live order lines billing them: one indexed
-    query per chunk, instead of a subquery per activity."""
-    content_type = ContentType.objects.get_for_model(Activity)
-    ids = list(activity_ids)
-    found = {}
-    for start in range(0, len(ids), chunk):
-        found.update(
-            (source_id, (order_id, number))
-            for source_id, order_id, number in OrderLine.objects.filter(
-                source_type=content_type, source_id__in=ids[start : start + chunk], is_live=True
-            ).values_list("source_id", "order_id", "order__number")
-        )
-    return found
-
-
 class ActivityQuerySet(models.QuerySet):
     def with_billing_state(self):
         """Annotate the live order (id, number) each activity is billed on, if any."""
-        live = _live_lines()
+        live = billed.live_lines_for_each(Activity)
         return self.annotate(
             billed_order_id=Subquery(live.values("order_id")[:1]),
             billed_order_number=Subquery(live.values("order__number")[:1]),
@@ -152,18 +128,17 @@ class ActivityQuerySet(models.QuerySet):
 
     def with_released_order(self):
         """Annotate the number of the latest cancelled order that billed the activity."""
-        released = OrderLine.objects.filter(
-            source_type=ContentType.objects.get_for_model(Activity),
-            source_id=OuterRef("pk"),
-            is_live=False,
-        ).order_by("-id")
+        released = billed.released_lines_for_each(Activity)
         return self.annotate(released_order_number=Subquery(released.values("order__number")[:1]))
+
+    def on_live_orders(self):
+        return self.filter(Exists(billed.live_lines_for_each(Activity)))
 
     def billable(self, cutoff=None):
         """Closed, condition "Da fatturare", not on a live order line (and done by the cut-off)."""
         queryset = self.filter(
             status__kind=ActivityStatus.Kind.CLOSED, condition__to_be_billed=True
-        ).exclude(Exists(_live_lines()))
+        ).exclude(Exists(billed.live_lines_for_each(Activity)))
         if cutoff is not None:
             queryset = queryset.filter(date__lte=cutoff)
         return queryset

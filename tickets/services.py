@@ -3,7 +3,9 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from backoffice.exceptions import DomainError
+from backoffice.billed import live_order_billing
+from core.actors import Actor
+from core.exceptions import DomainError
 from tickets.models import Activity
 
 
@@ -11,41 +13,39 @@ class ActivityBilled(DomainError):
     pass
 
 
-def _live_order_number(activity: Activity) -> str | None:
-    return (
-        Activity.objects.with_billing_state()
-        .filter(pk=activity.pk)
-        .values_list("billed_order_number", flat=True)
-        .first()
-    )
-
-
 @transaction.atomic
-def save_activity(*, form) -> Activity:
-    """Save a validated ActivityForm. While the activity is on a live order its billed fields
-    (duration, status, condition) cannot change, whatever the browser sent."""
-    activity = form.instance
+def save_activity(*, activity: Activity, actor: Actor) -> Activity:
+    """Save an activity carrying validated values. While it is on a live order, its billed
+    fields (duration, status, condition) cannot differ from what is stored, whatever the
+    browser sent: checked under the activity's row lock, against the stored row."""
     if activity.pk:
-        Activity.objects.select_for_update().filter(pk=activity.pk).first()
-        number = _live_order_number(activity)
-        changed = [name for name in Activity.BILLED_FIELDS if name in form.changed_data]
-        if number and changed:
+        stored = Activity.objects.select_for_update().get(pk=activity.pk)
+        changed = [
+            name
+            for name in Activity.BILLED_FIELDS
+            if getattr(stored, Activity._meta.get_field(name).attname)
+            != getattr(activity, Activity._meta.get_field(name).attname)
+        ]
+        order = live_order_billing(stored)
+        if order is not None and changed:
             raise ActivityBilled(
                 _(
                     "The activity is on order %(number)s: its duration, status and condition "
                     "cannot change."
                 )
-                % {"number": number}
+                % {"number": order.number}
             )
-    return form.save()
+    activity.save()
+    return activity
 
 
 @transaction.atomic
-def delete_activity(*, activity: Activity) -> None:
-    Activity.objects.select_for_update().filter(pk=activity.pk).first()
-    number = _live_order_number(activity)
-    if number:
+def delete_activity(*, activity: Activity, actor: Actor) -> None:
+    stored = Activity.objects.select_for_update().get(pk=activity.pk)
+    order = live_order_billing(stored)
+    if order is not None:
         raise ActivityBilled(
-            _("The activity is on order %(number)s and cannot be deleted.") % {"number": number}
+            _("The activity is on order %(number)s and cannot be deleted.")
+            % {"number": order.number}
         )
-    activity.delete()
+    stored.delete()

@@ -4,8 +4,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from backoffice.exceptions import DomainError
-from backoffice.permissions import function_required
+from backoffice.billed import live_order_billing
+from core.exceptions import DomainError
+from core.functions import function_required
 from tickets import services
 from tickets.forms import ActivityForm, TicketFilterForm, TicketForm
 from tickets.models import Activity, Ticket
@@ -72,15 +73,10 @@ def ticket_detail(request, pk):
     return _ticket_page(request, ticket, form, tab=tab)
 
 
-def _billed_on(activity):
-    if activity.pk is None:
-        return None
-    return (
-        Activity.objects.with_billing_state()
-        .filter(pk=activity.pk)
-        .values_list("billed_order_number", flat=True)
-        .first()
-    )
+def _billed_on(activity) -> str | None:
+    """The Num. Ordine of the live order the activity is on, if any."""
+    order = live_order_billing(activity) if activity.pk else None
+    return order.number if order else None
 
 
 def _activity_page(request, ticket, activity):
@@ -88,7 +84,7 @@ def _activity_page(request, ticket, activity):
     form = ActivityForm(request.POST or None, instance=activity, billed_on=billed_on)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_activity(form=form)
+            services.save_activity(activity=form.instance, actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -116,7 +112,7 @@ def activity_delete(request, pk):
     activity = get_object_or_404(Activity.objects.select_related("ticket"), pk=pk)
     if request.method == "POST":
         try:
-            services.delete_activity(activity=activity)
+            services.delete_activity(activity=activity, actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -4,5 +4,5 @@
 - `services`: validate and queue an order (the outbox), deliver one attempt, re-send a failed
   send, sweep up transmissions whose task was lost.
 - `transports`: the two ways to the ERP, chosen by ERP_TRANSMISSION: `file` and `http`.
-- `stand_in`: a small ERP for demos and tests (`manage.py fake_erp`).
+- the stand-in ERP for demos and tests is `devtools.stand_in_erp` (`manage.py fake_erp`).
 """

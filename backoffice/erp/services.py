@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+import django_tasks
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks_db.backend import DatabaseBackend
 
-from backoffice import tasks
 from backoffice.erp import payload as erp_payload
 from backoffice.erp.transports import Delivery, get_transport
 from backoffice.exceptions import (
@@ -48,8 +49,9 @@ from backoffice.models import (
     Transmission,
     TransmissionAttempt,
 )
-from backoffice.permissions import SEND_TO_ERP, require_function
+from backoffice.permissions import SEND_TO_ERP
 from backoffice.services import record_event
+from core.functions import require_function
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +178,6 @@ def resend_transmission(*, transmission: Transmission, actor) -> Transmission:
 
 
 def _stores_tasks_in_this_database(backend) -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-
     return isinstance(backend, DatabaseBackend)
 
 
@@ -189,7 +189,7 @@ def _enqueue_delivery(transmission: Transmission, *, run_after: datetime | None 
     commit, so they never run a task for a transmission that was rolled back. A backend that
     cannot defer a task leaves retries to the sweep.
     """
-    task = tasks.deliver_transmission
+    task = delivery_task
     backend = task.get_backend()
     if run_after is not None:
         if not backend.supports_defer:
@@ -390,7 +390,7 @@ def sweep_transmissions(*, now: datetime | None = None, limit: int = 500) -> lis
     whose lease ran out. An extra task is harmless: only one worker can claim. Returns the ids.
     Run it periodically (`manage.py sweep_transmissions`, e.g. every minute from cron)."""
     now = now or timezone.now()
-    backend = tasks.deliver_transmission.get_backend()
+    backend = delivery_task.get_backend()
     grace = (
         timedelta(seconds=settings.ERP_SWEEP_GRACE_SECONDS)
         if backend.supports_defer
@@ -409,7 +409,7 @@ def retry_due_inline(*, order: Order) -> None:
     """The embedded default (an inline task backend) cannot schedule a retry for later. While
     someone watches the order, its page asks for news every few seconds: a due retry is run
     then, so `make run` needs no extra process. Other backends schedule their own retries."""
-    if tasks.deliver_transmission.get_backend().supports_defer:
+    if delivery_task.get_backend().supports_defer:
         return
     due = (
         order.transmissions.claimable(timezone.now())
@@ -418,3 +418,17 @@ def retry_due_inline(*, order: Order) -> None:
     )
     for transmission_id in list(due):
         deliver_transmission(transmission_id=transmission_id)
+
+
+@django_tasks.task()
+def delivery_task(transmission_id: int) -> str | None:
+    """The background task of one delivery attempt; returns the transmission's state
+    afterwards, or None when there was nothing to do (not due, already done, or held by
+    another worker). It lives beside the service it runs, which enqueues it."""
+    try:
+        transmission = deliver_transmission(transmission_id=transmission_id)
+    except Exception:
+        # The inline backend keeps a task's error to itself: say it in the log.
+        logger.exception("Delivery of transmission %s failed", transmission_id)
+        raise
+    return transmission.state if transmission is not None else None

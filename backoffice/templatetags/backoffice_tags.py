@@ -1,37 +1,8 @@
-from datetime import timedelta
-from decimal import Decimal
-
 from django import template
-from django.utils.formats import number_format
 
 from backoffice.models import Transmission
-from backoffice.permissions import missing_function_message
 
 register = template.Library()
-
-
-@register.filter
-def euro(value):
-    """1234.5 → "1.234,50 €" in Italian (Decimal throughout, no float)."""
-    if value in (None, ""):
-        return ""
-    return f"{number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)} €"
-
-
-@register.filter
-def decimal2(value):
-    if value in (None, ""):
-        return ""
-    return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
-
-
-@register.filter
-def seconds(value):
-    """A duration as seconds with one decimal ("2,5"), without going through float."""
-    if not isinstance(value, timedelta):
-        return ""
-    total = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
-    return number_format(total, 1, use_l10n=True)
 
 
 @register.filter
@@ -41,17 +12,3 @@ def erp_state_label(state):
         return Transmission.State(state).label
     except ValueError:
         return ""
-
-
-@register.simple_tag
-def missing_function(perm):
-    """The tooltip of a disabled button: which function the user lacks."""
-    return missing_function_message(perm)
-
-
-@register.simple_tag(takes_context=True)
-def page_url(context, number):
-    """The current address with another page number: filters keep their state across pages."""
-    query = context["request"].GET.copy()
-    query["page"] = number
-    return f"?{query.urlencode()}"

@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 
 from backoffice import money
 from backoffice import services as order_services
-from backoffice.exceptions import DomainError
+from backoffice.billed import live_orders_of
 from backoffice.models import Order
-from backoffice.permissions import require_function
+from core.exceptions import DomainError
+from core.functions import require_function
 from crm_billing.models import BillingProfile
 from crm_billing.services.billing import configured_profile
-from tickets.models import Activity, Ticket, live_orders_of
+from tickets.models import Activity, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def plan_billing(*, tickets, cutoff: date | None = None, profile=None) -> list[T
         .prefetch_related("status", "condition", "technician")
         .order_by("ticket_id", "date", "pk")
     )
-    billed = live_orders_of(activity.pk for activity in activities)
+    billed = live_orders_of(Activity, (activity.pk for activity in activities))
     for activity in activities:
         activity.billed_order_id, activity.billed_order_number = billed.get(
             activity.pk, (None, None)

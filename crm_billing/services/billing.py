@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy
 
 from backoffice import money
 from backoffice import services as order_services
-from backoffice.exceptions import DomainError
+from backoffice.billed import live_order_billing
 from backoffice.models import Order
-from backoffice.permissions import require_function
-from backoffice.selectors import live_order_billing
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
+from core.exceptions import DomainError
+from core.functions import require_function
 from crm_billing.models import BillingProfile
 
 

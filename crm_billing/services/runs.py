@@ -5,8 +5,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from backoffice.exceptions import DomainError
+from core.exceptions import DomainError
 from crm_billing.models import BillingRun
 from crm_billing.services.activities import bill_tickets
 from tickets.models import Ticket
@@ -27,10 +28,8 @@ def _dispatch(run: BillingRun) -> None:
     if run.total <= settings.BILLING_BACKGROUND_THRESHOLD:
         execute_billing_run(run_id=run.pk)
     else:
-        from crm_billing.tasks import run_billing  # the task module imports this one
-
         # After commit: the worker must find the run; the inline backend runs it right there.
-        transaction.on_commit(lambda: run_billing.enqueue(run.pk))
+        transaction.on_commit(lambda: billing_run_task.enqueue(run.pk))
 
 
 def resume_billing_run(*, run: BillingRun, actor) -> BillingRun:
@@ -87,3 +86,10 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
         )
     run.refresh_from_db()
     return run
+
+
+@task()
+def billing_run_task(run_id: int) -> None:
+    """Background "Fattura attività" for a large selection. It lives beside the service it
+    runs, which enqueues it."""
+    execute_billing_run(run_id=run_id)

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from backoffice.erp.stand_in import StandInErp
+from devtools.stand_in_erp import StandInErp
 
 ERP_SECRET = "test-erp-secret-0123456789abcdefghijklmnop"
 

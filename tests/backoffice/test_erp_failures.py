@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from backoffice import services as order_services
 from backoffice.erp import services as erp
-from backoffice.erp.stand_in import StandInErp
 from backoffice.models import Order, Transmission, TransmissionAttempt
 from backoffice.permissions import MANAGE_ORDERS, SEND_TO_ERP
+from devtools.stand_in_erp import StandInErp
 from tests.backoffice.conftest import ERP_SECRET, wait_until
 from tests.factories import CustomerFactory, OrderTypeFactory, ProductFactory, UserFactory
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from backoffice.erp import payload as erp_payload
-from backoffice.erp.stand_in import StandInErp
 from backoffice.erp.transports import Delivery, FileTransport, HttpTransport, sign
 from backoffice.models import TransmissionAttempt
+from devtools.stand_in_erp import StandInErp
 from tests.backoffice.conftest import ERP_SECRET
 
 Outcome = TransmissionAttempt.Outcome

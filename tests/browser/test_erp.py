@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from backoffice.erp import payload as erp_payload
 from backoffice.erp import services as erp
-from backoffice.erp.stand_in import StandInErp
 from backoffice.models import Order, Transmission
+from devtools.stand_in_erp import StandInErp
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
-from crm_billing.functions import CONFIGURE_BILLING, MANAGE_USERS
 from crm_billing.models import BillingRun
+from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 from tests.conftest import ROLE_FUNCTIONS
 from tests.factories import ActivityFactory, ContractFactory, RenewalFactory, UserFactory
 from tickets.permissions import MANAGE_TICKETS
@@ -38,31 +38,31 @@ TABLE = {
     "backoffice:masterdata_list": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_create": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_update": ("get", MANAGE_MASTER_DATA),
-    "user_list": ("get", MANAGE_USERS),
-    "user_create": ("get", MANAGE_USERS),
-    "user_update": ("get", MANAGE_USERS),
-    "user_deactivate": ("get", MANAGE_USERS),
-    "user_activate": ("get", MANAGE_USERS),
+    "administration:user_list": ("get", MANAGE_USERS),
+    "administration:user_create": ("get", MANAGE_USERS),
+    "administration:user_update": ("get", MANAGE_USERS),
+    "administration:user_deactivate": ("get", MANAGE_USERS),
+    "administration:user_activate": ("get", MANAGE_USERS),
     "contracts:contract_list": ("get", MANAGE_CONTRACTS),
     "contracts:contract_create": ("get", MANAGE_CONTRACTS),
     "contracts:contract_detail": ("get", MANAGE_CONTRACTS),
     "contracts:customer_orders": ("get", MANAGE_CONTRACTS),
     "contracts:renewal_create": ("get", MANAGE_CONTRACTS),
     "contracts:renewal_detail": ("get", MANAGE_CONTRACTS),
-    "contract_new_order": ("post", MANAGE_CONTRACTS),
-    "renewal_new_order": ("post", MANAGE_CONTRACTS),
-    "billing_configuration": ("get", CONFIGURE_BILLING),
+    "billing:contract_new_order": ("post", MANAGE_CONTRACTS),
+    "billing:renewal_new_order": ("post", MANAGE_CONTRACTS),
+    "administration:billing_configuration": ("get", CONFIGURE_BILLING),
     "tickets:ticket_list": ("get", MANAGE_TICKETS),
     "tickets:ticket_create": ("get", MANAGE_TICKETS),
     "tickets:ticket_detail": ("get", MANAGE_TICKETS),
     "tickets:activity_create": ("get", MANAGE_TICKETS),
     "tickets:activity_update": ("get", MANAGE_TICKETS),
     "tickets:activity_delete": ("get", MANAGE_TICKETS),
-    "ticket_create_order": ("post", MANAGE_TICKETS),
-    "bill_activities_preview": ("post", MANAGE_TICKETS),
-    "bill_activities_confirm": ("post", MANAGE_TICKETS),
-    "billing_run_detail": ("get", MANAGE_TICKETS),
-    "billing_run_resume": ("post", MANAGE_TICKETS),
+    "billing:ticket_create_order": ("post", MANAGE_TICKETS),
+    "billing:bill_activities_preview": ("post", MANAGE_TICKETS),
+    "billing:bill_activities_confirm": ("post", MANAGE_TICKETS),
+    "billing:billing_run_detail": ("get", MANAGE_TICKETS),
+    "billing:billing_run_resume": ("post", MANAGE_TICKETS),
     "admin:index": ("get", STAFF),
 }
 
@@ -108,18 +108,18 @@ def url_for(name, order, user):
         "contracts:contract_detail": [contract.pk],
         "contracts:renewal_create": [contract.pk],
         "contracts:renewal_detail": [renewal.pk],
-        "contract_new_order": [contract.pk],
-        "renewal_new_order": [renewal.pk],
+        "billing:contract_new_order": [contract.pk],
+        "billing:renewal_new_order": [renewal.pk],
         "tickets:ticket_detail": [activity.ticket_id],
         "tickets:activity_create": [activity.ticket_id],
         "tickets:activity_update": [activity.pk],
         "tickets:activity_delete": [activity.pk],
-        "ticket_create_order": [activity.ticket_id],
-        "billing_run_detail": [run.pk],
-        "billing_run_resume": [run.pk],
-        "user_update": [user.pk],
-        "user_deactivate": [user.pk],
-        "user_activate": [user.pk],
+        "billing:ticket_create_order": [activity.ticket_id],
+        "billing:billing_run_detail": [run.pk],
+        "billing:billing_run_resume": [run.pk],
+        "administration:user_update": [user.pk],
+        "administration:user_deactivate": [user.pk],
+        "administration:user_activate": [user.pk],
     }
     return reverse(name, args=kwargs.get(name, []))
 

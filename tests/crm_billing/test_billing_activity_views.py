@@ -16,7 +16,9 @@ def test_crea_ordine_bills_one_ticket_and_says_it_used_the_defaults(client, make
     configure_activity_case()
     activity = ActivityFactory()
     client.force_login(make_user(MANAGE_TICKETS))
-    response = client.post(reverse("ticket_create_order", args=[activity.ticket_id]), follow=True)
+    response = client.post(
+        reverse("billing:ticket_create_order", args=[activity.ticket_id]), follow=True
+    )
     order = Order.objects.get()
     body = response.content.decode()
     assert "generato con le impostazioni di default" in body
@@ -27,7 +29,9 @@ def test_crea_ordine_without_billable_activities_explains(client, make_user):
     configure_activity_case()
     activity = ActivityFactory(condition=warranty())
     client.force_login(make_user(MANAGE_TICKETS))
-    response = client.post(reverse("ticket_create_order", args=[activity.ticket_id]), follow=True)
+    response = client.post(
+        reverse("billing:ticket_create_order", args=[activity.ticket_id]), follow=True
+    )
     assert Order.objects.count() == 0
     assert "In garanzia" in response.content.decode()
 
@@ -38,11 +42,11 @@ def test_preview_writes_nothing_and_confirm_creates_the_orders(client, make_user
     skipped = ActivityFactory(condition=warranty()).ticket
     client.force_login(make_user(MANAGE_TICKETS, MANAGE_ORDERS))
     selection = {"mode": "selected", "tickets": [t.pk for t in [*tickets, skipped]]}
-    preview = client.post(reverse("bill_activities_preview"), selection)
+    preview = client.post(reverse("billing:bill_activities_preview"), selection)
     assert preview.status_code == 200
     assert preview.context["order_count"] == 3
     assert Order.objects.count() == 0
-    response = client.post(reverse("bill_activities_confirm"), selection, follow=True)
+    response = client.post(reverse("billing:bill_activities_confirm"), selection, follow=True)
     run = BillingRun.objects.get()
     assert run.state == BillingRun.State.DONE
     assert len(run.created_orders) == 3
@@ -58,12 +62,13 @@ def test_all_filtered_tickets_can_be_billed_through_the_preview(client, make_use
     other_customer = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
     preview = client.post(
-        reverse("bill_activities_preview"), {"mode": "filtered", "customer": billed.customer_id}
+        reverse("billing:bill_activities_preview"),
+        {"mode": "filtered", "customer": billed.customer_id},
     )
     confirmation = {}
     for key, value in preview.context["hidden"]:
         confirmation.setdefault(key, []).append(value)
-    client.post(reverse("bill_activities_confirm"), confirmation)
+    client.post(reverse("billing:bill_activities_confirm"), confirmation)
     assert list(Order.objects.values_list("customer", flat=True)) == [billed.customer_id]
     assert other_customer.customer_id != billed.customer_id
 
@@ -73,7 +78,8 @@ def test_the_confirmation_does_not_take_filters(client, make_user):
     ticket = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
     client.post(
-        reverse("bill_activities_confirm"), {"mode": "filtered", "customer": ticket.customer_id}
+        reverse("billing:bill_activities_confirm"),
+        {"mode": "filtered", "customer": ticket.customer_id},
     )
     assert Order.objects.count() == 0
 
@@ -83,7 +89,7 @@ def test_cutoff_leaves_later_activities_out(client, make_user):
     activity = ActivityFactory()  # done on 02/10/2026
     client.force_login(make_user(MANAGE_TICKETS))
     client.post(
-        reverse("bill_activities_confirm"),
+        reverse("billing:bill_activities_confirm"),
         {"mode": "selected", "tickets": [activity.ticket_id], "cutoff": "2026-10-01"},
     )
     run = BillingRun.objects.get()
@@ -100,7 +106,7 @@ def test_large_selections_run_as_a_task_with_a_progress_page(
     client.force_login(make_user(MANAGE_TICKETS))
     with django_capture_on_commit_callbacks() as scheduled:
         response = client.post(
-            reverse("bill_activities_confirm"),
+            reverse("billing:bill_activities_confirm"),
             {"mode": "selected", "tickets": [t.pk for t in tickets]},
         )
     run = BillingRun.objects.get()
@@ -126,7 +132,9 @@ def test_nobody_reads_another_users_run(client, make_user):
 
 def test_an_empty_selection_is_refused_with_a_message(client, make_user):
     client.force_login(make_user(MANAGE_TICKETS))
-    response = client.post(reverse("bill_activities_preview"), {"mode": "selected"}, follow=True)
+    response = client.post(
+        reverse("billing:bill_activities_preview"), {"mode": "selected"}, follow=True
+    )
     assert "Seleziona almeno una segnalazione" in response.content.decode()
 
 
@@ -135,13 +143,14 @@ def test_the_confirmation_bills_exactly_the_previewed_tickets(client, make_user)
     previewed = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
     preview = client.post(
-        reverse("bill_activities_preview"), {"mode": "filtered", "customer": previewed.customer_id}
+        reverse("billing:bill_activities_preview"),
+        {"mode": "filtered", "customer": previewed.customer_id},
     )
     later = ActivityFactory(ticket__customer=previewed.customer).ticket  # appears after
     hidden = preview.context["hidden"]
     assert ("mode", "selected") in hidden
     client.post(
-        reverse("bill_activities_confirm"),
+        reverse("billing:bill_activities_confirm"),
         {"mode": "selected", "tickets": [value for key, value in hidden if key == "tickets"]},
     )
     billed = set(Order.objects.values_list("source_id", flat=True))
@@ -153,7 +162,7 @@ def test_a_selection_over_the_limit_is_refused(client, make_user):
     tickets = [TicketFactory() for _ in range(3)]
     client.force_login(make_user(MANAGE_TICKETS))
     response = client.post(
-        reverse("bill_activities_preview"),
+        reverse("billing:bill_activities_preview"),
         {"mode": "selected", "tickets": [t.pk for t in tickets]},
         follow=True,
     )
@@ -175,7 +184,7 @@ def test_a_stalled_run_can_be_resumed_and_completes(client, make_user):
     client.force_login(user)
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'id="run-stalled"' in page
-    client.post(reverse("billing_run_resume", args=[run.pk]))
+    client.post(reverse("billing:billing_run_resume", args=[run.pk]))
     run.refresh_from_db()
     assert run.state == BillingRun.State.DONE and len(run.created_orders) == 2
 
@@ -187,6 +196,6 @@ def test_a_live_run_cannot_be_resumed(client, make_user):
     )
     client.force_login(user)
     assert 'id="run-stalled"' not in client.get(run.get_absolute_url()).content.decode()
-    client.post(reverse("billing_run_resume", args=[run.pk]))
+    client.post(reverse("billing:billing_run_resume", args=[run.pk]))
     run.refresh_from_db()
     assert run.state == BillingRun.State.RUNNING

@@ -12,13 +12,13 @@ from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS
 from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
-from crm_billing.functions import CONFIGURE_BILLING
 from crm_billing.models import BillingProfile, BillingProfileChange
+from crm_billing.permissions import CONFIGURE_BILLING
 from tests.factories import ContractFactory, OrderTypeFactory, ProductFactory, UserFactory
 
 
 def press_nuovo_ordine(client, contract):
-    response = client.post(reverse("contract_new_order", args=[contract.pk]), follow=True)
+    response = client.post(reverse("billing:contract_new_order", args=[contract.pk]), follow=True)
     return response, [str(message) for message in response.context["messages"]]
 
 
@@ -65,7 +65,7 @@ def test_missing_configuration_links_to_the_page_only_for_who_may_open_it(
     client.force_login(make_user(*functions))
     _response, messages = press_nuovo_ordine(client, ContractFactory())
     assert "Nuovi contratti" in messages[0]
-    assert (reverse("billing_configuration") in messages[0]) is may_configure
+    assert (reverse("administration:billing_configuration") in messages[0]) is may_configure
     assert Order.objects.count() == 0
 
 
@@ -82,7 +82,7 @@ def test_nuovo_ordine_queries_do_not_grow_with_the_customers_orders(
     for _ in range(orders):
         press_nuovo_ordine(client, ContractFactory(customer=contract.customer))
     with django_assert_max_num_queries(30):
-        client.post(reverse("contract_new_order", args=[contract.pk]))
+        client.post(reverse("billing:contract_new_order", args=[contract.pk]))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -97,7 +97,7 @@ def test_eight_users_pressing_nuovo_ordine_at_once_make_one_order(configured):
         client.force_login(user)
         try:
             barrier.wait()
-            response = client.post(reverse("contract_new_order", args=[contract.pk]))
+            response = client.post(reverse("billing:contract_new_order", args=[contract.pk]))
             # The page's HTML, not response.context: the test client collects the templates
             # rendered by every thread, so context would mix the users' messages.
             page = client.get(contract.get_absolute_url()).content.decode()
@@ -139,14 +139,14 @@ def test_configuration_page_records_who_changed_what(client, make_user):
             "renewal-index_share_percent": "75",
         }
     )
-    response = client.post(reverse("billing_configuration"), data)
+    response = client.post(reverse("administration:billing_configuration"), data)
     assert response.status_code == 302
     profile = BillingProfile.objects.for_case("renewal")
     assert profile.order_type == order_type
     assert profile.index_rate_percent == Decimal("1.35")
     change = BillingProfileChange.objects.filter(profile=profile, old_value="").first()
     assert change.actor == admin
-    page = client.get(reverse("billing_configuration")).content.decode()
+    page = client.get(reverse("administration:billing_configuration")).content.decode()
     assert "Ordine cliente" in page
 
 
@@ -154,7 +154,7 @@ def test_configuration_refuses_an_inactive_product(client, make_user):
     client.force_login(make_user(CONFIGURE_BILLING))
     inactive = ProductFactory(active=False)
     response = client.post(
-        reverse("billing_configuration"),
+        reverse("administration:billing_configuration"),
         {
             "new_contract-product": inactive.pk,
             "renewal-renewal_pricing": "last_cost",

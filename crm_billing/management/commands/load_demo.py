@@ -377,6 +377,7 @@ class Command(BaseCommand):
                 last_name=last,
                 email=f"{username}@example.it",
                 functions=granted,
+                actor=None,
             )
             if is_admin:
                 user.is_staff = user.is_superuser = True

@@ -219,7 +219,7 @@ def measure_page(name, size, repeat):
             Product(code=f"BP{i}", description=f"P {i}", list_price=1, vat_rate=fixture.vat)
             for i in range(size)
         )
-        url = reverse("billing_configuration")
+        url = reverse("administration:billing_configuration")
     client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
     client.force_login(fixture.user)
     trivial_ms, _ = time_page(client, reverse("health"), repeat)

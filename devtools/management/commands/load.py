@@ -26,10 +26,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
 
-from backoffice.erp.stand_in import StandInErp
 from backoffice.models import Order, OrderLine, Transmission
 from contracts.models import Contract
 from crm_billing.models import BillingProfile
+from devtools.stand_in_erp import StandInErp
 from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

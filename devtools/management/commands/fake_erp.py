@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.erp.stand_in import DEFAULT_MAX_SKEW, StandInErp
+from devtools.stand_in_erp import DEFAULT_MAX_SKEW, StandInErp
 
 
 class Command(BaseCommand):

@@ -1,0 +1,206 @@
+"""The Back Office's Orders/Offers: list, manual creation, the order page with its header and
+lines (edited with htmx), cancellation."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from backoffice import forms
+from backoffice.permissions import MANAGE_ORDERS
+from backoffice.selectors import order_events, order_lines, order_transmissions, orders_visible_to
+from backoffice.services import (
+    add_line,
+    cancel_order,
+    create_order,
+    line_for_product,
+    remove_line,
+    update_line,
+    update_order_header,
+)
+from core.exceptions import DomainError
+from core.functions import function_required
+
+
+@function_required(MANAGE_ORDERS)
+def order_list(request):
+    filters = forms.OrderFilterForm(request.GET or None)
+    orders = orders_visible_to(request.user).with_list_relations().with_erp_state()
+    if request.GET:
+        orders = filters.filter(orders)
+    page = Paginator(orders, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "backoffice/order_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(
+        request,
+        template,
+        {"filters": filters, "page": page},
+    )
+
+
+@function_required(MANAGE_ORDERS)
+def order_create(request):
+    form = forms.OrderCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        order = create_order(actor=request.user, **form.cleaned_data)
+        messages.success(request, _("%(order)s created.") % {"order": order})
+        return redirect(order)
+    return render(request, "backoffice/order_form.html", {"form": form})
+
+
+def visible_order(request, pk):
+    """The order, if this user may see it (deny by default: 404 otherwise)."""
+    return get_object_or_404(orders_visible_to(request.user).with_list_relations(), pk=pk)
+
+
+def _render_order(request, order, *, bound_line=None, add_form=None, header_form=None, status=200):
+    """The order page, or only its lines and totals for htmx. A form that failed validation is
+    shown in place of the clean one so its errors appear where the user typed."""
+    lines = order_lines(order)
+    line_forms = [
+        (
+            line,
+            bound_line
+            if bound_line is not None and bound_line.instance.pk == line.pk
+            else forms.OrderLineEditForm(instance=line, prefix=f"line-{line.pk}"),
+        )
+        for line in lines
+    ]
+    add_form = add_form or forms.OrderLineForm(prefix="new")
+    forms.share_line_choices([form for _line, form in line_forms] + [add_form])
+    context = {
+        "order": order,
+        "line_forms": line_forms,
+        "summary": order.vat_summary(lines),
+        "add_form": add_form,
+    }
+    if request.htmx:
+        return render(request, "backoffice/order_detail.html#lines", context, status=status)
+    transmissions = order_transmissions(order)
+    context.update(
+        header_form=header_form or forms.OrderHeaderForm(instance=order),
+        events=order_events(order),
+        transmissions=transmissions,
+        latest_transmission=transmissions[0] if transmissions else None,
+    )
+    return render(request, "backoffice/order_detail.html", context, status=status)
+
+
+@function_required(MANAGE_ORDERS)
+def order_detail(request, pk):
+    return _render_order(request, visible_order(request, pk))
+
+
+def error_message(error: DomainError):
+    """The refusal as a message: with the list of problems when the error has one."""
+    problems = getattr(error, "problems", None)
+    if not problems:
+        return error.message
+    return format_html(
+        '{}<ul class="mb-0">{}</ul>',
+        error.message,
+        format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+    )
+
+
+@function_required(MANAGE_ORDERS)
+@require_POST
+def order_header_update(request, pk):
+    order = visible_order(request, pk)
+    form = forms.OrderHeaderForm(request.POST, instance=visible_order(request, pk))
+    if not form.is_valid():
+        messages.error(request, _("Please correct the errors below."))
+        return _render_order(request, order, header_form=form, status=422)
+    try:
+        update_order_header(order=order, changes=form.cleaned_data, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, _("Order header saved."))
+    return redirect(order)
+
+
+@function_required(MANAGE_ORDERS)
+@require_POST
+def order_line_add(request, pk):
+    order = visible_order(request, pk)
+    form = forms.OrderLineForm(request.POST, prefix="new")
+    if not form.is_valid():
+        return _render_order(request, order, add_form=form, status=422)
+    data = form.cleaned_data
+    draft = line_for_product(
+        order=order,
+        product=data["product"],
+        quantity=data["quantity"],
+        description=data["description"],
+        unit_price=data["unit_price"],
+        discount_percent=data["discount_percent"],
+        vat_rate=data["vat_rate"],
+    )
+    try:
+        add_line(order=order, draft=draft, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error_message(error))
+    return _after_line_change(request, order)
+
+
+@function_required(MANAGE_ORDERS)
+@require_POST
+def order_line_update(request, pk, line_pk):
+    order = visible_order(request, pk)
+    line = get_object_or_404(order.lines, pk=line_pk)
+    form = forms.OrderLineEditForm(request.POST, instance=line, prefix=f"line-{line.pk}")
+    if not form.is_valid():
+        return _render_order(request, order, bound_line=form, status=422)
+    changes = {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if value is not None and value != ""
+    }
+    try:
+        update_line(line=line, changes=changes, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error_message(error))
+    return _after_line_change(request, order)
+
+
+@function_required(MANAGE_ORDERS)
+@require_POST
+def order_line_delete(request, pk, line_pk):
+    order = visible_order(request, pk)
+    line = get_object_or_404(order.lines, pk=line_pk)
+    try:
+        remove_line(line=line, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error_message(error))
+    return _after_line_change(request, order)
+
+
+def _after_line_change(request, order):
+    if request.htmx:
+        order.refresh_from_db()
+        return _render_order(request, order)
+    return redirect(order)
+
+
+@function_required(MANAGE_ORDERS)
+def order_cancel(request, pk):
+    order = visible_order(request, pk)
+    form = forms.OrderCancelForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "backoffice/order_cancel.html", {"order": order, "form": form}, status=422
+            )
+        try:
+            cancel_order(order=order, reason=form.cleaned_data["reason"], actor=request.user)
+        except DomainError as error:
+            messages.error(request, error_message(error))
+        else:
+            messages.success(request, _("%(order)s cancelled.") % {"order": order})
+        return redirect(order)
+    return render(request, "backoffice/order_cancel.html", {"order": order, "form": form})

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
+
+
+def _enable_sqlite_wal(sender, connection, **kwargs):
+    # WAL lets pages read while a billing transaction writes (invariant 2 on SQLite).
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        connection_created.connect(_enable_sqlite_wal, dispatch_uid="core_sqlite_wal")

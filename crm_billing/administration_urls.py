@@ -1,0 +1,20 @@
+"""Amministrazione: Configurazione fatturazione and Gestione Utenti."""
+
+from django.urls import path
+
+from crm_billing.views import configuration, users
+
+app_name = "administration"
+
+urlpatterns = [
+    path(
+        "configurazione-fatturazione/",
+        configuration.billing_configuration,
+        name="billing_configuration",
+    ),
+    path("utenti/", users.user_list, name="user_list"),
+    path("utenti/nuovo/", users.user_create, name="user_create"),
+    path("utenti/<int:pk>/", users.user_update, name="user_update"),
+    path("utenti/<int:pk>/disattiva/", users.user_deactivate, name="user_deactivate"),
+    path("utenti/<int:pk>/riattiva/", users.user_activate, name="user_activate"),
+]

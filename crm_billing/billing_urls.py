@@ -1,0 +1,19 @@
+"""The billing actions. Their buttons sit on contract, renewal and ticket pages; they post here."""
+
+from django.urls import path
+
+from crm_billing.views import orders, runs
+
+app_name = "billing"
+
+urlpatterns = [
+    path("contratti/<int:pk>/nuovo-ordine/", orders.contract_new_order, name="contract_new_order"),
+    path("rinnovi/<int:pk>/nuovo-ordine/", orders.renewal_new_order, name="renewal_new_order"),
+    path(
+        "segnalazioni/<int:pk>/crea-ordine/", orders.ticket_create_order, name="ticket_create_order"
+    ),
+    path("attivita/anteprima/", runs.bill_activities_preview, name="bill_activities_preview"),
+    path("attivita/conferma/", runs.bill_activities_confirm, name="bill_activities_confirm"),
+    path("attivita/<int:pk>/", runs.billing_run_detail, name="billing_run_detail"),
+    path("attivita/<int:pk>/riprendi/", runs.billing_run_resume, name="billing_run_resume"),
+]

@@ -1,0 +1,47 @@
+"""Amministrazione › Configurazione fatturazione: the defaults of the three cases and the
+conditions "Da fatturare", saved together with their history."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from core.functions import function_required
+from crm_billing.forms import BillingProfileForm, ConditionsToBeBilledForm
+from crm_billing.models import BillingProfile, BillingProfileChange
+from crm_billing.permissions import CONFIGURE_BILLING
+from crm_billing.services.configuration import save_billing_configuration
+
+
+@function_required(CONFIGURE_BILLING)
+def billing_configuration(request):
+    # In the order of the workflow: new contracts, renewals, activities.
+    profiles = sorted(
+        BillingProfile.objects.for_all_cases(),
+        key=lambda profile: BillingProfile.Case.values.index(profile.case),
+    )
+    data = request.POST if request.method == "POST" else None
+    forms_by_case = [
+        (profile, BillingProfileForm(data, instance=profile, prefix=profile.case))
+        for profile in profiles
+    ]
+    conditions_form = ConditionsToBeBilledForm(data, prefix="conditions")
+    if data is not None:
+        valid = [form.is_valid() for _profile, form in forms_by_case] + [conditions_form.is_valid()]
+        if all(valid):
+            changed = save_billing_configuration(
+                values_by_profile={profile: form.cleaned_data for profile, form in forms_by_case},
+                conditions=conditions_form.cleaned_data["to_be_billed"],
+                actor=request.user,
+            )
+            messages.success(
+                request, _("Billing configuration saved (%(n)s changes).") % {"n": changed}
+            )
+            return redirect("administration:billing_configuration")
+        messages.error(request, _("Please correct the errors below."))
+    changes = BillingProfileChange.objects.select_related("actor", "profile")[:50]
+    return render(
+        request,
+        "crm_billing/billing_configuration.html",
+        {"forms_by_case": forms_by_case, "conditions_form": conditions_form, "changes": changes},
+        status=422 if data is not None else 200,
+    )
