@@ -47,7 +47,11 @@ bench: install
 	$(PY) manage.py bench
 
 # Load test: gunicorn + db_worker + stand-in ERP on loopback, against a fresh PostgreSQL
-# database, 20 users for 60 s; then the invariants are checked on the database.
+# database; the users are devtools/locustfile.py, run by locust headless in its own process
+# (no web UI). USERS (20) users for SECONDS (60) s, without think time unless THINK says how
+# many seconds a user waits between two actions: THINK=2, or THINK=1-3 for 1 to 3 s at random.
+# Then the invariants are checked on the database; exit status 1 on any failed request or
+# broken invariant. locust's CSV files and log are left in var/load/.
 LOAD_DATABASE ?= crm_billing_load
 PGHOST ?= 127.0.0.1
 load: export DATABASE_URL = postgres://postgres@$(PGHOST):5432/$(LOAD_DATABASE)
@@ -60,7 +64,8 @@ load: install
 	  -c "CREATE DATABASE $(LOAD_DATABASE)"
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py load --users $(or $(USERS),20) --seconds $(or $(SECONDS),60)
+	$(PY) manage.py load --users $(or $(USERS),20) --seconds $(or $(SECONDS),60) \
+	  --think $(or $(THINK),0)
 
 lint: install
 	$(VENV)/bin/ruff check .

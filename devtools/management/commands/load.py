@@ -1,24 +1,22 @@
 """`make load`: gunicorn on loopback against PostgreSQL, a database task worker, the stand-in
-ERP, and a mixed crowd of after-sales and back-office users for a bounded time. Prints
-requests/s, p50/p95/p99 and errors per action, then checks the invariants on the database.
+ERP, and a mixed crowd of after-sales and back-office users for a bounded time. The crowd is
+`devtools/locustfile.py`, run by locust headless in its own process (no web UI, nothing listening);
+this command writes what it needs to a JSON file, reads locust's CSV statistics afterwards and
+prints requests, failures, requests/s and p50/p95/p99 per action, then checks the invariants on
+the database.
 
 Exit status 1 when a request failed or an invariant is broken.
 """
 
+import csv
+import json
 import os
-import random
-import re
 import secrets
-import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
-from collections import defaultdict
-from http.cookiejar import CookieJar
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -32,122 +30,21 @@ from crm_billing.models import BillingProfile
 from devtools.stand_in_erp import StandInErp
 from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-REVISION = re.compile(r'name="revision" value="(\d+)"')
-ORDER_LINK = re.compile(r'href="/backoffice/ordini/(\d+)/"')
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfile.py"
+STOP_TIMEOUT = 60  # seconds a user may take to finish its action once the time is up
 
 
-class Browser:
-    """One user's session: cookies, CSRF, timings."""
-
-    def __init__(self, base, record):
-        self.base, self.record = base, record
-        self.jar = CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def _csrf(self):
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
-
-    def request(self, action, path, data=None, headers=None):
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-        request = urllib.request.Request(  # noqa: S310 - our own loopback http:// base
-            self.base + path, data=body, headers=headers or {}
-        )
-        if body is not None:
-            request.add_header("X-CSRFToken", self._csrf())
-        start = time.perf_counter()
-        try:
-            with self.opener.open(request, timeout=60) as response:
-                status, text = response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read().decode(errors="replace")
-        except OSError as error:  # connection refused, reset, timeout
-            status, text = 0, str(error)
-        self.record(action, status, (time.perf_counter() - start) * 1000)
-        return status, text
-
-    def log_in(self, username):
-        self.request("login page", "/accesso/")
-        self.request(
-            "login",
-            "/accesso/",
-            {"username": username, "password": "demo", "csrfmiddlewaretoken": self._csrf()},
-        )
-
-
-class Crowd:
-    def __init__(self, base, ids, seconds):
-        self.base, self.ids, self.deadline = base, ids, time.monotonic() + seconds
-        self.samples = defaultdict(list)  # action → [ms]
-        self.failures = defaultdict(list)  # action → [status]
-        self.lock = threading.Lock()
-
-    def record(self, action, status, ms):
-        with self.lock:
-            self.samples[action].append(ms)
-            # 2xx and the redirects urllib did not follow are answers; anything else is an error.
-            if not 200 <= status < 400:
-                self.failures[action].append(status)
-
-    def after_sales(self, browser, rnd):
-        ticket, contract = rnd.choice(self.ids["tickets"]), rnd.choice(self.ids["contracts"])
-        action = rnd.choices(
-            ["tickets", "ticket", "crea", "contracts", "contract", "nuovo", "fattura"],
-            weights=[3, 3, 1, 1, 2, 1, 1],
-        )[0]
-        if action == "tickets":
-            browser.request("ticket list", "/segnalazioni/?to_bill=on")
-        elif action == "ticket":
-            browser.request("ticket page", f"/segnalazioni/{ticket}/")
-        elif action == "crea":
-            browser.request("Crea Ordine", f"/fatturazione/segnalazioni/{ticket}/crea-ordine/", {})
-        elif action == "contracts":
-            browser.request("contract list", "/contratti/")
-        elif action == "contract":
-            browser.request("contract page", f"/contratti/{contract}/")
-        elif action == "nuovo":
-            browser.request("Nuovo ordine", f"/fatturazione/contratti/{contract}/nuovo-ordine/", {})
-        else:
-            selection = {"mode": "selected", "tickets": rnd.sample(self.ids["tickets"], 3)}
-            browser.request(
-                "Fattura attività: preview", "/fatturazione/attivita/anteprima/", selection
-            )
-            browser.request("Fattura attività", "/fatturazione/attivita/conferma/", selection)
-
-    def back_office(self, browser, rnd, drafts):
-        """Browse the draft orders, open one, and now and then send it to the ERP."""
-        action = rnd.choices(["list", "page", "send"], weights=[3, 4, 1])[0]
-        if action == "list" or not drafts:
-            status, page = browser.request("order list", "/backoffice/ordini/?status=draft")
-            drafts[:] = [int(pk) for pk in ORDER_LINK.findall(page)] or drafts
-            return
-        order = rnd.choice(drafts)
-        status, page = browser.request("order page", f"/backoffice/ordini/{order}/")
-        revision = REVISION.search(page)
-        if action == "send" and status == 200 and revision:  # only drafts offer the button
-            browser.request(
-                "Invia al gestionale",
-                f"/backoffice/ordini/{order}/invia/",
-                {"revision": revision.group(1)},
-            )
-            drafts.remove(order)
-
-    def user(self, number):
-        rnd = random.Random(number)  # noqa: S311 - load pattern, not security
-        browser = Browser(self.base, self.record)
-        after_sales = number % 2 == 0
-        browser.log_in("postvendita" if after_sales else "backoffice")
-        drafts = list(self.ids["orders"])
-        while time.monotonic() < self.deadline:
-            if after_sales:
-                self.after_sales(browser, rnd)
-            else:
-                self.back_office(browser, rnd, drafts)
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def think_time(value):
+    """`0` (none: the saturation run), `2` (always 2 s) or `1-3` (1 to 3 s at random)."""
+    low, _dash, high = value.partition("-")
+    try:
+        low = float(low)
+        high = float(high) if high else low
+    except ValueError:
+        raise ValueError(value) from None
+    if not 0 <= low <= high:
+        raise ValueError(value)
+    return [low, high]
 
 
 class Command(BaseCommand):
@@ -158,6 +55,13 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=60)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--tickets", type=int, default=400, help="extra billable tickets")
+        parser.add_argument(
+            "--think",
+            type=think_time,
+            default=[0.0, 0.0],
+            metavar="MIN-MAX",
+            help="seconds each user waits between two actions, e.g. 1-3 (default 0: saturation)",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -206,26 +110,19 @@ class Command(BaseCommand):
                 stdout=subprocess.DEVNULL,
             ),
         ]
+        run_dir = settings.BASE_DIR / "var" / "load"
         try:
             self.wait_until_up(base)
-            crowd = Crowd(base, self.ids(), options["seconds"])
-            started = time.monotonic()
-            users = [threading.Thread(target=crowd.user, args=[n]) for n in range(options["users"])]
-            for user in users:
-                user.start()
-            for user in users:
-                user.join()
-            elapsed = time.monotonic() - started
+            returncode, elapsed = self.run_locust(base, run_dir, options)
             drained = self.drain(env)
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=30)
-        self.report(crowd, elapsed, options["users"])
+        errors = self.report(run_dir, returncode, elapsed, options)
         broken = self.check_invariants(erp, drained)
         erp.stop()
-        errors = sum(len(f) for f in crowd.failures.values())
         if errors or broken:
             raise CommandError(f"{errors} failed requests, {broken} broken invariants")
         self.stdout.write(self.style.SUCCESS("No errors, no invariant broken."))
@@ -262,6 +159,85 @@ class Command(BaseCommand):
             "orders": list(Order.objects.values_list("pk", flat=True)),
         }
 
+    def run_locust(self, base, run_dir, options):
+        """The crowd: devtools/locustfile.py, run by locust headless in its own process, with
+        neither web UI nor master port. It gets what it needs from run_dir/plan.json (no Django
+        in that process) and leaves its statistics in run_dir/locust_*.csv, its log and its own
+        summary in run_dir/locust.log. Returns locust's exit status and how long it ran."""
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in run_dir.glob("locust*"):
+            stale.unlink()
+        plan = run_dir / "plan.json"
+        plan.write_text(
+            json.dumps(
+                {
+                    "password": "demo",
+                    "after_sales_user": "postvendita",
+                    "back_office_user": "backoffice",
+                    "think": options["think"],
+                    **self.ids(),
+                }
+            ),
+            encoding="utf-8",
+        )
+        users, seconds = options["users"], options["seconds"]
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "--locustfile",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            base,
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(users),  # everybody within the first second
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            str(STOP_TIMEOUT),
+            "--csv",
+            str(run_dir / "locust"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ]
+        drop = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ERP_SECRET"}
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in drop and not k.startswith("LOCUST")},
+            "LOAD_PLAN": str(plan),
+        }
+        log = run_dir / "locust.log"
+        self.stdout.write(
+            f"locust: {users} users{self.think_label(options)} for {seconds} s, "
+            f"log in {log.relative_to(settings.BASE_DIR)}"
+        )
+        started = time.monotonic()
+        with log.open("w", encoding="utf-8") as log_file:
+            try:
+                process = subprocess.run(  # noqa: S603 - our own command
+                    command,
+                    env=env,
+                    cwd=run_dir,  # no locust.conf or pyproject.toml of the project read
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    timeout=seconds + STOP_TIMEOUT + 120,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise CommandError(f"locust did not end: see {log}") from None
+        return process.returncode, time.monotonic() - started
+
+    @staticmethod
+    def think_label(options):
+        low, high = options["think"]
+        if not high:
+            return " without think time"
+        return f", thinking {low:g} s" if low == high else f", thinking {low:g}-{high:g} s"
+
     def wait_until_up(self, base):
         for _ in range(100):
             try:
@@ -285,29 +261,42 @@ class Command(BaseCommand):
             time.sleep(1)
         return not pending.exists()
 
-    def report(self, crowd, elapsed, users):
+    def report(self, run_dir, returncode, elapsed, options):
+        """Per action and in all, from locust's CSV files: requests, failures, requests/s and
+        p50/p95/p99 in ms (locust rounds times over 100 ms to 2 significant digits). Returns
+        the number of errors: failed requests, exceptions in the crowd, locust's own failure."""
         out = self.stdout.write
-        total = sum(len(s) for s in crowd.samples.values())
-        all_ms = [ms for samples in crowd.samples.values() for ms in samples]
-        out(f"\n{users} users for {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s")
+        log = run_dir / "locust.log"
+        try:
+            rows = read_csv(run_dir / "locust_stats.csv")
+            total = next(row for row in rows if row["Name"] == "Aggregated")
+        except (OSError, StopIteration):
+            out(log.read_text(encoding="utf-8", errors="replace")[-3000:])
+            raise CommandError(f"locust (exit status {returncode}) left no statistics") from None
         out(
-            f"{'action':<28} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-            f"{'errors':>7}"
+            f"\n{options['users']} users{self.think_label(options)} for {options['seconds']} s "
+            f"(locust ran {elapsed:.0f} s): {total['Request Count']} requests, "
+            f"{float(total['Requests/s']):.1f} req/s"
         )
-        for action, samples in sorted(crowd.samples.items()):
+        out(
+            f"{'action':<28} {'requests':>9} {'failures':>9} {'req/s':>7} {'p50 ms':>8} "
+            f"{'p95 ms':>8} {'p99 ms':>8}"
+        )
+        for row in [*(row for row in rows if row is not total), {**total, "Name": "all"}]:
             out(
-                f"{action:<28} {len(samples):>9} {statistics.median(samples):>8.1f} "
-                f"{percentile(samples, 0.95):>8.1f} {percentile(samples, 0.99):>8.1f} "
-                f"{len(crowd.failures.get(action, [])):>7}"
+                f"{row['Name']:<28} {row['Request Count']:>9} {row['Failure Count']:>9} "
+                f"{float(row['Requests/s']):>7.1f} {row['50%']:>8} {row['95%']:>8} {row['99%']:>8}"
             )
-        out(
-            f"{'all':<28} {total:>9} {statistics.median(all_ms):>8.1f} "
-            f"{percentile(all_ms, 0.95):>8.1f} {percentile(all_ms, 0.99):>8.1f} "
-            f"{sum(len(f) for f in crowd.failures.values()):>7}"
-        )
-        for action, statuses in crowd.failures.items():
-            if statuses:
-                out(f"  errors of {action}: HTTP {sorted(set(statuses))} (0: no answer)")
+        errors = int(total["Failure Count"])
+        for row in read_csv(run_dir / "locust_failures.csv"):
+            out(f"  failures of {row['Name']}: {row['Error']} ({row['Occurrences']} times)")
+        for row in read_csv(run_dir / "locust_exceptions.csv"):
+            errors += int(row["Count"])
+            out(f"  exception in the crowd ({row['Count']} times): {row['Message']}")
+        if not int(total["Request Count"]) or returncode not in (0, 1) or returncode and not errors:
+            errors += 1
+            out(f"  locust failed (exit status {returncode}, see {log})")
+        return errors
 
     def check_invariants(self, erp, drained):
         out = self.stdout.write
@@ -341,3 +330,8 @@ class Command(BaseCommand):
             out(f"  {'OK ' if count == 0 else 'BROKEN'} {name}: {count}")
         out(f"  ({len(delivered)} transmissions delivered, {len(state)} documents at the ERP)")
         return sum(1 for _name, count in checks if count)
+
+
+def read_csv(path):
+    with path.open(newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
