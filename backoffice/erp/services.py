@@ -4,10 +4,11 @@ States. The order: draft → sending (read-only) → sent, or back to draft when
 a new revision. Its transmission (one per revision): queued → delivering → delivered, or back to
 queued for a retry, or failed ("needs attention").
 
-- `send_order` validates the order and, in one transaction, puts it in "sending" and writes the
-  transmission with its frozen payload: the outbox. The delivery task is enqueued in the same
-  transaction when the task backend stores tasks in this database, otherwise right after commit;
-  if that enqueue is ever lost, `sweep_transmissions` finds the transmission and enqueues again.
+- `send_order` validates the order and its document (against the JSON Schema) and, in one
+  transaction, puts it in "sending" and writes the transmission with its frozen payload: the
+  outbox. The delivery task is enqueued in the same transaction when the task backend stores
+  tasks in this database, otherwise right after commit; if that enqueue is ever lost,
+  `sweep_transmissions` finds the transmission and enqueues again.
 - `deliver_transmission` makes one attempt. It claims the transmission under a row lock
   (SELECT ... FOR UPDATE SKIP LOCKED) and leaves a lease on it (`claimed_until`), then talks to
   the ERP outside any transaction, then records the outcome only if it still holds the claim.
@@ -121,14 +122,27 @@ def _queue(order: Order, actor) -> Transmission:
     if problems:
         raise OrderNotSendable(problems)
     key = str(uuid.uuid4())
+    payload = erp_payload.build_order_payload(
+        order=order, lines=lines, idempotency_key=key, revision=order.revision
+    )
+    # The ERP gets only documents that follow its schema: one that does not is refused here,
+    # before anything is written, with every problem named.
+    problems = erp_payload.schema_problems(payload)
+    if problems:
+        raise OrderNotSendable(
+            problems,
+            message=_(
+                "The order cannot be sent to the ERP: its document does not follow the "
+                "schema %(schema)s."
+            )
+            % {"schema": erp_payload.SCHEMA_ID},
+        )
     now = timezone.now()
     transmission = Transmission.objects.create(
         order=order,
         revision=order.revision,
         idempotency_key=key,
-        payload=erp_payload.build_order_payload(
-            order=order, lines=lines, idempotency_key=key, revision=order.revision
-        ),
+        payload=payload,
         state=State.QUEUED,
         next_attempt_at=now,
         queued_by=actor,

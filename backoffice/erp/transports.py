@@ -7,16 +7,17 @@ for what the network or the disk does; the delivery service decides about retrie
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import tempfile
+import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
@@ -118,69 +119,82 @@ class HttpTransport:
     Headers: Idempotency-Key (the same for every attempt of one revision), X-Timestamp (Unix
     seconds) and X-Signature: sha256=<HMAC-SHA256 of "<timestamp>.<body>" with the secret>.
     2xx: delivered, the reference read from the JSON answer ("reference"). 408, 429, 5xx,
-    timeouts and connection errors: retry. Any other answer: rejected, with the ERP's message.
+    timeouts and connection errors: retry. Any other answer (a redirect too: it is not followed):
+    rejected, with the ERP's message.
+
+    The requests go through one httpx client per process (`shared_client`), so the connection to
+    the ERP (and its TLS session) is kept and reused between deliveries. A transport is made at
+    each delivery (`get_transport`); the client outlives it.
     """
 
     name = HTTP
 
-    def __init__(self, *, url: str, secret: str, connect_timeout: float, read_timeout: float):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    def __init__(
+        self,
+        *,
+        url: str,
+        secret: str,
+        connect_timeout: float,
+        read_timeout: float,
+        client: httpx.Client | None = None,
+    ):
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as error:
+            raise ImproperlyConfigured(f"ERP_URL is not an http(s) URL: {url!r}") from error
+        if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ImproperlyConfigured(f"ERP_URL is not an http(s) URL: {url!r}")
-        self.url = url
-        self.parts = parts
+        self.url = parsed
         self.secret = secret
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-
-    def _connection(self):
-        if self.parts.scheme == "https":
-            return http.client.HTTPSConnection(
-                self.parts.hostname, self.parts.port, timeout=self.connect_timeout
-            )
-        return http.client.HTTPConnection(
-            self.parts.hostname, self.parts.port, timeout=self.connect_timeout
+        # Opening the connection (TCP and the TLS handshake) and waiting for a free pooled one
+        # have the connect timeout; sending the document and every wait for the answer's bytes,
+        # the read timeout.
+        self.timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
+        self.client = client
 
     def send(self, *, idempotency_key: str, body: bytes, document_name: str) -> Delivery:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Accept": "application/json",
+            # The answer is read up to MAX_ANSWER_BYTES: ask for it uncompressed, so that the
+            # cap is on what the ERP sends.
+            "Accept-Encoding": "identity",
             "Idempotency-Key": idempotency_key,
             "X-Timestamp": timestamp,
             "X-Signature": signature_header(secret=self.secret, timestamp=timestamp, body=body),
         }
-        path = self.parts.path or "/"
-        if self.parts.query:
-            path = f"{path}?{self.parts.query}"
-        connection = self._connection()
-        stage = "connect"
+        client = self.client or shared_client()
         try:
-            connection.connect()
-            # The connect timeout covered opening (and the TLS handshake); from here on the ERP
-            # has the read timeout to answer.
-            connection.sock.settimeout(self.read_timeout)
-            stage = "answer"
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            status = response.status
-            answer = response.read(MAX_ANSWER_BYTES)
-        except TimeoutError:
-            if stage == "connect":
-                message = _("No connection to the ERP within %(seconds)s s.")
-                seconds = self.connect_timeout
-            else:
-                message = _("The ERP did not answer within %(seconds)s s.")
-                seconds = self.read_timeout
-            return Delivery(Outcome.ERROR, message=message % {"seconds": seconds})
-        except (OSError, http.client.HTTPException) as error:
+            with client.stream(
+                "POST", self.url, content=body, headers=headers, timeout=self.timeout
+            ) as response:
+                status = response.status_code
+                answer = _read_at_most(response, MAX_ANSWER_BYTES)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
             return Delivery(
                 Outcome.ERROR,
-                message=_("Connection to the ERP failed: %(error)s") % {"error": error},
+                message=_("No connection to the ERP within %(seconds)s s.")
+                % {"seconds": self.connect_timeout},
             )
-        finally:
-            connection.close()
+        except httpx.TimeoutException:  # writing the document or waiting for the answer
+            return Delivery(
+                Outcome.ERROR,
+                message=_("The ERP did not answer within %(seconds)s s.")
+                % {"seconds": self.read_timeout},
+            )
+        except (httpx.RequestError, OSError) as error:
+            # Refused or reset connections, TLS failures (a certificate that does not verify
+            # included), proxy errors, a malformed answer.
+            return Delivery(
+                Outcome.ERROR,
+                message=_("Connection to the ERP failed: %(error)s")
+                % {"error": str(error) or type(error).__name__},
+            )
         return self.interpret(status, answer)
 
     @staticmethod
@@ -200,6 +214,60 @@ class HttpTransport:
         if status in RETRYABLE_STATUSES or 500 <= status < 600:
             return Delivery(Outcome.ERROR, message=message, http_status=status)
         return Delivery(Outcome.REJECTED, message=message, http_status=status)
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The first `limit` bytes of the answer; the rest is never read (leaving the `stream` block
+    then closes the connection instead of returning it to the pool)."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _new_client() -> httpx.Client:
+    return httpx.Client(
+        # TLS certificates are verified, against certifi's bundle or the one SSL_CERT_FILE /
+        # SSL_CERT_DIR name; HTTP(S)_PROXY, ALL_PROXY and NO_PROXY are honoured (trust_env).
+        verify=True,
+        trust_env=True,
+        follow_redirects=False,
+        # An idle connection is dropped before the usual server-side keep-alive timeouts (5 s
+        # and up) run out, so a delivery rarely meets a connection the ERP is just closing (if
+        # it does, that is a connection error: retried, with the same Idempotency-Key).
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=10, keepalive_expiry=4),
+        # No cookie is kept between deliveries: each request stands on its signature alone.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=())),
+    )
+
+
+_shared_lock = threading.Lock()
+_shared: dict[int, httpx.Client] = {}  # process id → its client
+
+
+def shared_client() -> httpx.Client:
+    """The process's client, made at first use. Keyed by process id: a worker forked after the
+    first use gets a client of its own rather than its parent's sockets. The environment
+    (proxies, SSL_CERT_FILE) is read when the client is made."""
+    pid = os.getpid()
+    with _shared_lock:
+        client = _shared.get(pid)
+        if client is None:
+            _shared.clear()  # a parent's client, inherited through fork: not ours to close
+            client = _shared[pid] = _new_client()
+        return client
+
+
+def close_shared_client() -> None:
+    """Close the process's client (its pooled connections); the next delivery makes a new one,
+    reading the environment again."""
+    with _shared_lock:
+        client = _shared.pop(os.getpid(), None)
+    if client is not None:
+        client.close()
 
 
 def _json_object(answer: bytes) -> dict:

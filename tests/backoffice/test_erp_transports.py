@@ -3,12 +3,11 @@ tampered requests refused, one document per Idempotency-Key."""
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import time
-from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from backoffice.erp import payload as erp_payload
@@ -135,14 +134,8 @@ def transport_for(erp, **kwargs):
 
 
 def post(erp, body, headers, *, url=None):
-    parts = urlsplit(url or erp.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    try:
-        connection.request("POST", parts.path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
-    finally:
-        connection.close()
+    response = httpx.post(url or erp.url, content=body, headers=headers, timeout=5, trust_env=False)
+    return response.status_code, json.loads(response.content or b"{}")
 
 
 def signed_headers(body, *, key="key-1", timestamp=None, secret=ERP_SECRET):
