@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from backoffice.models import Customer, Order, Product
 
@@ -70,6 +71,7 @@ class Contract(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("post-sales contract")
@@ -137,6 +139,8 @@ class Renewal(models.Model):
         related_name="renewals",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("renewal")

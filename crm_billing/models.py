@@ -1,9 +1,11 @@
-"""Billing configuration: the defaults each case of billing starts from."""
+"""Billing configuration: the defaults each case of billing starts from; and the history of the
+users (Gestione Utenti), kept here because django.contrib.auth's User is not ours to change."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -11,6 +13,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history import register
+from simple_history.models import HistoricalRecords
 
 from backoffice.models import DealSubject, OrderType, Product
 
@@ -221,3 +225,24 @@ class BillingRun(models.Model):
         last_sign = self.heartbeat_at or self.created_at
         limit = timezone.now() - timedelta(seconds=settings.BILLING_RUN_STALL_SECONDS)
         return not self.finished and last_sign < limit
+
+
+class UserHistory(HistoricalRecords):
+    """A user's history leaves out the password (no hashes kept around) and the time of the last
+    login; a save that writes only those (every login does) records nothing."""
+
+    def post_save(self, instance, created, using=None, update_fields=None, **kwargs):
+        if update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, update_fields=update_fields, **kwargs)
+
+
+# Who granted or revoked which function, who (de)activated a user, who changed a name or an
+# e-mail: the user's own fields and its permissions (functions), with each change's author.
+register(
+    get_user_model(),
+    app="crm_billing",
+    records_class=UserHistory,
+    m2m_fields=["user_permissions"],
+    excluded_fields=["password", "last_login"],
+)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from backoffice import billed
 from backoffice.models import Customer
@@ -28,6 +29,8 @@ class ActivityStatus(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
     active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("activity status")
@@ -45,6 +48,8 @@ class ActivityCondition(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     to_be_billed = models.BooleanField(_("to be billed"), default=False)
     active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("execution condition")
@@ -88,6 +93,7 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TicketQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("ticket")
@@ -165,6 +171,7 @@ class Activity(models.Model):
     )
 
     objects = ActivityQuerySet.as_manager()
+    history = HistoricalRecords()
 
     # Fields an order line depends on: frozen while the activity is on a live order.
     BILLED_FIELDS = ("duration_minutes", "status", "condition")

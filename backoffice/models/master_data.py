@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from backoffice.validators import (
     validate_numbering_pattern,
@@ -20,9 +21,12 @@ NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
 class MasterData(models.Model):
-    """Records that orders point at: never deleted once used, switched off instead."""
+    """Records that orders point at: never deleted once used, switched off instead. Every change
+    is kept (who, when, before and after), for each kind of master data."""
 
     active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True

@@ -1,5 +1,5 @@
 """Template tags every app uses: money and numbers the Italian way, the tooltip of a disabled
-button, and page links that keep the filters."""
+button, page links that keep the filters, and the history of changes of a record."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,6 +8,7 @@ from django import template
 from django.utils.formats import number_format
 
 from core.functions import missing_function_message
+from core.history import record_history
 
 register = template.Library()
 
@@ -48,3 +49,9 @@ def page_url(context, number):
     query = context["request"].GET.copy()
     query["page"] = number
     return f"?{query.urlencode()}"
+
+
+@register.inclusion_tag("partials/history.html")
+def history(record):
+    """The section listing the latest changes of a record: when, who, what, before, after."""
+    return {"history": record_history(record)}
