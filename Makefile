@@ -72,6 +72,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 # Refresh the Italian catalogue after changing visible strings (needs gettext's xgettext).
+messages: export DEBUG = true
 messages: install
 	$(PY) manage.py makemessages -l it --no-obsolete --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages -l it --ignore=.venv

@@ -6,6 +6,8 @@ database enforces "at most one live line per source" (OrderLine's conditional Un
 every app asks here, so the question is written once. The Back Office never names the models it
 bills: callers pass the model or the record."""
 
+from collections.abc import Iterable
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, OuterRef, QuerySet
 
@@ -54,15 +56,14 @@ def live_orders_of(model: type[Model], ids, *, chunk: int = 10_000) -> dict[int,
     return found
 
 
-def linkable_orders(customer_id: int | None) -> QuerySet[Order]:
+def linkable_orders(customer_id: int | None, *, taken: Iterable[QuerySet] = ()) -> QuerySet[Order]:
     """The orders a contract or a renewal of this customer may be linked to (Num. Ordine,
-    Prot. Int.): the customer's own, not cancelled. Whatever the browser sends, nothing else
-    validates."""
+    Prot. Int.): the customer's own, not cancelled, and not among `taken` (querysets of the ids
+    of orders already linked elsewhere: an order bills at most one record). Whatever the
+    browser sends, nothing else validates."""
     if not customer_id:
         return Order.objects.none()
-    return (
-        Order.objects.filter(customer_id=customer_id)
-        .exclude(status=Order.Status.CANCELLED)
-        .select_related("order_type")
-        .order_by("-date", "-id")
-    )
+    orders = Order.objects.filter(customer_id=customer_id).exclude(status=Order.Status.CANCELLED)
+    for ids in taken:
+        orders = orders.exclude(pk__in=ids)
+    return orders.select_related("order_type").order_by("-date", "-id")

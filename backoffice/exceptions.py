@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import DomainError
 
 
+class AmountTooLarge(DomainError):
+    default_message = _(
+        "The amount is too large: a line and an order can hold at most 999.999.999.999,99 €."
+    )
+
+
 class OrderNotEditable(DomainError):
     default_message = _("The order can no longer be changed: it is not a draft.")
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backoffice import money
 from backoffice.models import (
     Agent,
     Customer,
@@ -138,6 +139,10 @@ class OrderLineForm(StyledForm, forms.ModelForm):
         self.fields["unit_price"].required = False
         self.fields["discount_percent"].required = False
         self.fields["quantity"].initial = Decimal("1")
+        if self.instance._state.adding:
+            # Empty, not 0: an empty discount is the customer's default discount.
+            self.initial.pop("discount_percent", None)
+            self.fields["discount_percent"].initial = None
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
@@ -156,6 +161,18 @@ class OrderLineForm(StyledForm, forms.ModelForm):
         if discount is not None and not Decimal("0") <= discount <= Decimal("100"):
             raise forms.ValidationError(_("The discount must be between 0 and 100%."))
         return discount
+
+    def clean(self):
+        cleaned = super().clean()
+        quantity, price = cleaned.get("quantity"), cleaned.get("unit_price")
+        if quantity is not None and price is not None:
+            amount = money.line_net_amount(quantity, price, cleaned.get("discount_percent") or 0)
+            if not money.fits_amount(amount):
+                self.add_error(
+                    "quantity",
+                    _("Quantity × price may be at most 999.999.999.999,99 € on one line."),
+                )
+        return cleaned
 
 
 class OrderCancelForm(StyledForm, forms.Form):

@@ -7,6 +7,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
+# The largest amount a line or an order can hold: the amount columns have 14 digits, 2 of them
+# decimals. Anything computed beyond it is refused before it reaches the database.
+AMOUNT_MAX = Decimal("999999999999.99")
+
+
+def fits_amount(value: Decimal) -> bool:
+    return abs(value) <= AMOUNT_MAX
 
 
 def to_cents(value: Decimal) -> Decimal:

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from backoffice.exceptions import OrderNotCancellable, OrderNotEditable
+from backoffice import money
+from backoffice.exceptions import AmountTooLarge, OrderNotCancellable, OrderNotEditable
 from backoffice.models import (
     Customer,
     DealSubject,
@@ -91,13 +92,23 @@ def _build_line(order: Order, position: int, draft: LineDraft) -> OrderLine:
         vat_rate=draft.vat_rate
         or line_vat_rate(product=draft.product, vat_exemption=order.vat_exemption),
     )
-    line.net_amount = line.compute_net_amount()
+    _set_amount(line)
     _set_source(line, draft.source)
     return line
 
 
+def _set_amount(line: OrderLine) -> None:
+    line.net_amount = line.compute_net_amount()
+    if not money.fits_amount(line.net_amount):
+        raise AmountTooLarge(
+            _("Line amount too large: quantity × price may be at most 999.999.999.999,99 €.")
+        )
+
+
 def _store_totals(order: Order, lines: Iterable[OrderLine]) -> None:
     summary = order.vat_summary(lines)
+    if not money.fits_amount(summary.total):
+        raise AmountTooLarge(_("The order total would exceed 999.999.999.999,99 €."))
     order.total_net, order.total_vat, order.total = (
         summary.total_net,
         summary.total_vat,
@@ -268,7 +279,7 @@ def add_line(*, order: Order, actor, draft: LineDraft) -> OrderLine:
         order=order,
         kind=OrderEvent.Kind.LINE_ADDED,
         actor=actor,
-        message=f"{line.description} ({line.quantity} × {line.unit_price})",
+        message=f"{line.description} ({_shown(line.quantity)} × {_shown(line.unit_price)} €)",
     )
     return line
 
@@ -294,14 +305,15 @@ def update_line(*, line: OrderLine, actor, changes: dict) -> OrderLine:
     labels = {name: OrderLine._meta.get_field(name).verbose_name for name in changes}
     for name, value in changes.items():
         setattr(line, name, value)
-    line.net_amount = line.compute_net_amount()
+    _set_amount(line)
     line.save()
     _save_after_line_change(order)
     record_event(
         order=order,
         kind=OrderEvent.Kind.LINE_CHANGED,
         actor=actor,
-        message=f"{_('Line')} {line.position}: {_describe_changes(before, changes, labels)}",
+        message=_("Line %(position)s: %(changes)s")
+        % {"position": line.position, "changes": _describe_changes(before, changes, labels)},
     )
     return line
 

@@ -8,7 +8,6 @@ checked.
 """
 
 import re
-import string
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -57,15 +56,28 @@ def validate_tax_code(value: str) -> None:
         )
 
 
+# The only fields a numbering pattern may hold: {year}, {code}, and {seq} with an optional
+# zero-padded width of 1 to 9 ({seq:05}). Any other format spec ("{seq:.0e}", "{seq:c}",
+# "{seq:.0%}") could print two numbers alike, or control characters.
+_PATTERN_FIELD = re.compile(r"\{(year|code|seq(?::0[1-9])?)\}")
+
+
 def validate_numbering_pattern(value: str) -> None:
     invalid = ValidationError(
-        _("The pattern must contain {year} and {seq}, and may contain {code}."),
+        _(
+            "The pattern must contain {year} and {seq} (or {seq:0N}, N from 1 to 9), may "
+            "contain {code}, and nothing else in braces."
+        ),
         code="invalid_pattern",
     )
-    try:
-        fields = {name for _text, name, _spec, _conv in string.Formatter().parse(value) if name}
-        value.format(code="X", year=2026, seq=1)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise invalid from exc
-    if fields - {"code", "year", "seq"} or not {"year", "seq"} <= fields:
+    fields = _PATTERN_FIELD.findall(value)
+    plain = _PATTERN_FIELD.sub("", value)
+    names = {field.split(":")[0] for field in fields}
+    if "{" in plain or "}" in plain or not {"year", "seq"} <= names:
+        raise invalid
+    if any(not char.isprintable() for char in plain):
+        raise invalid
+    # Distinct sequence numbers must give distinct numbers, also past the padding's width.
+    samples = [value.format(code="X", year=2026, seq=seq) for seq in (1, 2, 10, 10**9 + 1)]
+    if len(set(samples)) != len(samples):
         raise invalid

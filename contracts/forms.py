@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.billed import linkable_orders
 from backoffice.models import Customer, Order, Product
-from contracts.models import Contract, Renewal
+from contracts.models import Contract, Renewal, orders_linked_elsewhere
 from core.forms import StyledForm
 from core.input import record_id
 
@@ -15,7 +15,7 @@ class OrderChoiceField(forms.ModelChoiceField):
     """An Order/Offer of one customer, shown with number, Prot. Int., date and total."""
 
     def label_from_instance(self, order):
-        return _("%(number)s · Prot. Int. %(protocol)s · %(date)s · %(total)s €") % {
+        return _("%(number)s · internal protocol %(protocol)s · %(date)s · %(total)s €") % {
             "number": order.number,
             "protocol": order.protocol,
             "date": date_format(order.date, "SHORT_DATE_FORMAT"),
@@ -55,7 +55,17 @@ class ContractForm(StyledForm, forms.ModelForm):
         # The customer the dropdown belongs to: the one posted, else the contract's own.
         posted = self.data.get(self.add_prefix("customer"))
         customer_id = record_id(posted) if posted else self.instance.customer_id
-        self.fields["order"].queryset = linkable_orders(customer_id)
+        self.fields["order"].queryset = linkable_orders(
+            customer_id, taken=orders_linked_elsewhere(self.instance)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        end = cleaned.get("end_date")
+        clash = self.instance.own_period_clash(end) if end else ""
+        if clash:
+            self.add_error("end_date", clash)
+        return cleaned
 
 
 class ContractFilterForm(StyledForm, forms.Form):
@@ -90,16 +100,17 @@ class RenewalForm(StyledForm, forms.ModelForm):
         self.instance.contract = contract
 
     def setup_fields(self):
-        self.fields["order"].queryset = linkable_orders(self.contract.customer_id)
+        self.fields["order"].queryset = linkable_orders(
+            self.contract.customer_id, taken=orders_linked_elsewhere(self.instance)
+        )
 
     def clean(self):
         cleaned = super().clean()
-        start = cleaned.get("start_date")
-        if start and start <= self.contract.start_date:
-            self.add_error("start_date", _("A renewal starts after the contract's start date."))
-        duplicate = Renewal.objects.filter(contract=self.contract, start_date=start).exclude(
-            pk=self.instance.pk
-        )
-        if start and duplicate.exists():
-            self.add_error("start_date", _("This contract already has a renewal from that date."))
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end:
+            clash = self.contract.period_clash(
+                start, end, renewal=self.instance if self.instance.pk else None
+            )
+            if clash:
+                self.add_error("start_date", clash)
         return cleaned

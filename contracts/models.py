@@ -58,7 +58,10 @@ class Contract(models.Model):
         null=True,
         blank=True,
         validators=NOT_NEGATIVE,
-        help_text=_("The agreed amount. When empty, the list price of the product is billed."),
+        help_text=_(
+            "The agreed amount, billed by “New order” as it is. When empty, the list price of the "
+            "product/service set for new contracts in the billing configuration is billed."
+        ),
     )
     order = models.ForeignKey(
         Order,
@@ -85,6 +88,8 @@ class Contract(models.Model):
                 condition=Q(customer_cost__isnull=True) | Q(customer_cost__gte=0),
                 name="contract_cost_not_negative",
             ),
+            # An order bills at most one contract (or renewal: checked under the order's lock).
+            models.UniqueConstraint(fields=["order"], name="contract_one_per_order"),
         ]
         permissions = [("manage_contracts", _("Post-sales contracts management"))]
 
@@ -107,6 +112,34 @@ class Contract(models.Model):
     @property
     def state(self):
         return self.state_on(timezone.localdate(), getattr(self, "current_end", None))
+
+    def period_clash(self, start, end, *, renewal=None) -> str:
+        """Why the period start–end cannot be a renewal of this contract (`renewal`: the one
+        being changed), or "": the periods of a contract — its own and its renewals' — never
+        overlap, so a renewal starts after the contract's own period ends."""
+        if start <= self.end_date:
+            return _("A renewal starts after the contract's own period, which ends on %(end)s.") % {
+                "end": date_format(self.end_date, "SHORT_DATE_FORMAT")
+            }
+        clash = (
+            self.renewals.filter(start_date__lte=end, end_date__gte=start)
+            .exclude(pk=renewal.pk if renewal is not None else None)
+            .order_by("start_date")
+            .first()
+        )
+        if clash is not None:
+            return _("The period overlaps %(renewal)s.") % {"renewal": clash}
+        return ""
+
+    def own_period_clash(self, end) -> str:
+        """Why the contract's own period cannot end on `end`, or "": it must end before its
+        first renewal starts."""
+        first = self.renewals.order_by("start_date").first() if self.pk else None
+        if first is not None and end >= first.start_date:
+            return _("The contract's period must end before its first renewal (%(renewal)s).") % {
+                "renewal": first
+            }
+        return ""
 
     @property
     def live_order(self):
@@ -156,6 +189,7 @@ class Renewal(models.Model):
             models.UniqueConstraint(
                 fields=["contract", "start_date"], name="renewal_one_per_start_date"
             ),
+            models.UniqueConstraint(fields=["order"], name="renewal_one_per_order"),
         ]
 
     def __str__(self):
@@ -176,3 +210,15 @@ class Renewal(models.Model):
         if self.order_id and self.order.status != Order.Status.CANCELLED:
             return self.order
         return None
+
+
+def orders_linked_elsewhere(record: Contract | Renewal | None = None) -> list:
+    """The querysets of the order ids that a contract or a renewal other than `record` links:
+    an order bills at most one of them."""
+    contracts = Contract.objects.filter(order__isnull=False)
+    renewals = Renewal.objects.filter(order__isnull=False)
+    if isinstance(record, Contract) and record.pk:
+        contracts = contracts.exclude(pk=record.pk)
+    if isinstance(record, Renewal) and record.pk:
+        renewals = renewals.exclude(pk=record.pk)
+    return [contracts.values("order"), renewals.values("order")]

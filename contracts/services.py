@@ -5,15 +5,42 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from backoffice.billed import live_order_billing
-from backoffice.models import OrderEvent
+from backoffice.models import Order, OrderEvent
 from backoffice.services import record_event
-from contracts.models import Contract, Renewal
+from contracts.models import Contract, Renewal, orders_linked_elsewhere
 from core.actors import Actor
 from core.exceptions import DomainError
+from core.history import record_changes_by
 
 
 class GeneratedOrderLinked(DomainError):
     pass
+
+
+class OrderLinkedElsewhere(DomainError):
+    pass
+
+
+class PeriodClash(DomainError):
+    pass
+
+
+def _refuse_order_linked_elsewhere(record: Contract | Renewal) -> None:
+    """An order bills at most one contract or renewal. The order's row lock serialises two
+    records linking it at once; the unique constraints back this up within each table."""
+    if not record.order_id:
+        return
+    Order.objects.select_for_update().filter(pk=record.order_id).first()
+    contracts, renewals = orders_linked_elsewhere(record)
+    taken = (
+        contracts.filter(order=record.order_id).exists()
+        or renewals.filter(order=record.order_id).exists()
+    )
+    if taken:
+        raise OrderLinkedElsewhere(
+            _("Order %(number)s is already linked to another contract or renewal.")
+            % {"number": record.order.number}
+        )
 
 
 def _save_with_link(record: Contract | Renewal, *, actor: Actor, linked: str, unlinked: str):
@@ -33,6 +60,9 @@ def _save_with_link(record: Contract | Renewal, *, actor: Actor, linked: str, un
                 )
                 % {"number": generated.number}
             )
+    if record.order_id != (previous.pk if previous else None):
+        _refuse_order_linked_elsewhere(record)
+    record_changes_by(record, actor)
     record.save()
     if record.order_id != (previous.pk if previous else None):
         if previous is not None:
@@ -49,7 +79,13 @@ def _save_with_link(record: Contract | Renewal, *, actor: Actor, linked: str, un
 @transaction.atomic
 def save_contract(*, contract: Contract, actor: Actor) -> Contract:
     """Save a contract (values already validated); a change of Num. Ordine is recorded on both
-    orders."""
+    orders. Its own period never reaches into its renewals' (checked under its row lock, which
+    saving a renewal takes too)."""
+    if contract.pk:
+        Contract.objects.select_for_update().filter(pk=contract.pk).first()
+        clash = contract.own_period_clash(contract.end_date)
+        if clash:
+            raise PeriodClash(clash)
     return _save_with_link(
         contract,
         actor=actor,
@@ -61,8 +97,15 @@ def save_contract(*, contract: Contract, actor: Actor) -> Contract:
 @transaction.atomic
 def save_renewal(*, renewal: Renewal, actor: Actor) -> Renewal:
     """Save a renewal (values already validated); a change of Prot. Int. is recorded on both
-    orders."""
-    number = renewal.contract.number
+    orders. Periods of one contract never overlap: the contract's row lock makes two renewals
+    saved at once wait for each other, so the second sees the first."""
+    contract = Contract.objects.select_for_update().get(pk=renewal.contract_id)
+    clash = contract.period_clash(
+        renewal.start_date, renewal.end_date, renewal=renewal if renewal.pk else None
+    )
+    if clash:
+        raise PeriodClash(clash)
+    number = contract.number
     return _save_with_link(
         renewal,
         actor=actor,

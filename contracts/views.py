@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from backoffice.billed import linkable_orders
 from contracts import services
 from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
-from contracts.models import Contract, Renewal
+from contracts.models import Contract, Renewal, orders_linked_elsewhere
 from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
 from core.functions import function_required
@@ -41,29 +41,33 @@ def _filter_contracts(form, contracts):
     return contracts
 
 
-def _refused_link(form, error: DomainError) -> bool:
-    """A link the service refused becomes an error on the order field."""
-    form.add_error("order", error.message)
+def _refused(form, error: DomainError, *, period_field: str) -> bool:
+    """What the service refused becomes an error on the field concerned: the period, or the
+    order."""
+    field = period_field if isinstance(error, services.PeriodClash) else "order"
+    form.add_error(field, error.message)
     return False
 
 
-def _contract_saved(form, actor) -> bool:
+def contract_form_saved(form, actor) -> bool:
+    """Validate and save a ContractForm; what the service refuses becomes a field error."""
     if not form.is_valid():
         return False
     try:
         services.save_contract(contract=form.instance, actor=actor)
     except DomainError as error:
-        return _refused_link(form, error)
+        return _refused(form, error, period_field="end_date")
     return True
 
 
-def _renewal_saved(form, actor) -> bool:
+def renewal_form_saved(form, actor) -> bool:
+    """Validate and save a RenewalForm; what the service refuses becomes a field error."""
     if not form.is_valid():
         return False
     try:
         services.save_renewal(renewal=form.instance, actor=actor)
     except DomainError as error:
-        return _refused_link(form, error)
+        return _refused(form, error, period_field="start_date")
     return True
 
 
@@ -80,7 +84,7 @@ def contract_list(request):
     return render(request, template, {"filters": filters, "page": page})
 
 
-def _contract_page(request, form, contract=None, status=200):
+def contract_page(request, form, contract=None, status=200):
     context = {"form": form, "contract": contract}
     if contract is not None:
         context["renewals"] = contract.renewals.select_related("order__order_type")
@@ -91,11 +95,11 @@ def _contract_page(request, form, contract=None, status=200):
 def contract_create(request):
     form = ContractForm(request.POST or None)
     if request.method == "POST":
-        if _contract_saved(form, request.user):
+        if contract_form_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": form.instance.number})
             return redirect(form.instance)
-        return _contract_page(request, form, status=422)
-    return _contract_page(request, form)
+        return contract_page(request, form, status=422)
+    return contract_page(request, form)
 
 
 @function_required(MANAGE_CONTRACTS)
@@ -105,17 +109,20 @@ def contract_detail(request, pk):
     )
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
-        if _contract_saved(form, request.user):
+        if contract_form_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
             return redirect(contract)
-        return _contract_page(request, form, contract, status=422)
-    return _contract_page(request, form, contract)
+        return contract_page(request, form, contract, status=422)
+    return contract_page(request, form, contract)
 
 
 @function_required(MANAGE_CONTRACTS)
 def customer_orders_options(request):
     """The <option>s of Num. Ordine / Prot. Int. for the customer chosen in the form (htmx)."""
-    orders = linkable_orders(record_id(request.GET.get("customer")))
+    contract = Contract.objects.filter(pk=record_id(request.GET.get("contract"))).first()
+    orders = linkable_orders(
+        record_id(request.GET.get("customer")), taken=orders_linked_elsewhere(contract)
+    )
     field = ContractForm().fields["order"]
     field.queryset = orders
     return render(request, "contracts/partials/order_options.html", {"field": field})
@@ -125,13 +132,10 @@ def customer_orders_options(request):
 def renewal_create(request, contract_pk):
     contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_pk)
     form = RenewalForm(request.POST or None, contract=contract)
-    if request.method == "POST" and _renewal_saved(form, request.user):
+    if request.method == "POST" and renewal_form_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(form.instance)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request, "contracts/renewal_form.html", {"form": form, "contract": contract}, status=status
-    )
+    return renewal_page(request, form, contract, status=422 if request.method == "POST" else 200)
 
 
 @function_required(MANAGE_CONTRACTS)
@@ -140,13 +144,13 @@ def renewal_detail(request, pk):
         Renewal.objects.select_related("contract__customer", "order__order_type"), pk=pk
     )
     form = RenewalForm(request.POST or None, instance=renewal, contract=renewal.contract)
-    if request.method == "POST" and _renewal_saved(form, request.user):
+    if request.method == "POST" and renewal_form_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(renewal)
     status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "contracts/renewal_form.html",
-        {"form": form, "contract": renewal.contract, "renewal": renewal},
-        status=status,
-    )
+    return renewal_page(request, form, renewal.contract, renewal, status=status)
+
+
+def renewal_page(request, form, contract, renewal=None, status=200):
+    context = {"form": form, "contract": contract, "renewal": renewal}
+    return render(request, "contracts/renewal_form.html", context, status=status)

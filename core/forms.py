@@ -1,17 +1,28 @@
 """Form styling shared by every app (Bootstrap classes, Italian amounts), and the login form."""
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
+
+from core.input import italian_number
+
+AMBIGUOUS_NUMBER = _(
+    "Unclear number: use the comma for decimals (0,125) and the point only to group thousands "
+    "(1.234,56)."
+)
 
 
-def localize_decimals(form: forms.BaseForm) -> None:
-    """Accept and show amounts the Italian way (1.234,56)."""
+def show_amounts_the_italian_way(form: forms.BaseForm) -> None:
+    """Amounts are shown as 1.234,56. What the user types is read by StyledForm's one rule
+    (core.input.italian_number), not by Django's localized parsing, which drops every "."."""
     for field in form.fields.values():
         if isinstance(field, forms.DecimalField):
-            field.localize = True
+            field.localize = False
             field.widget.is_localized = True
-            # A localized number input would reject the comma, so amounts are text inputs.
+            # A number input would reject the comma, so amounts are text inputs.
             field.widget.input_type = "text"
             field.widget.attrs.setdefault("inputmode", "decimal")
 
@@ -25,11 +36,49 @@ class StyledForm:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_fields()
-        localize_decimals(self)
+        show_amounts_the_italian_way(self)
         self.style_widgets()
 
     def setup_fields(self):
         pass
+
+    def full_clean(self):
+        """Read every number by one rule, then mark the refused fields (red, and aria-invalid
+        for screen readers)."""
+        ambiguous = self._read_numbers() if self.is_bound else []
+        super().full_clean()
+        for name in ambiguous:
+            self.cleaned_data.pop(name, None)
+            self._errors[name] = self.error_class([AMBIGUOUS_NUMBER])
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+
+    def _read_numbers(self) -> list[str]:
+        """Read every typed number (integers and decimals) by the one rule and hand it to its
+        field as a Decimal, which a form shown again renders back the Italian way; the names of
+        those whose "." is ambiguous are returned, to be refused."""
+        data = self.data.copy()
+        ambiguous = []
+        for name, field in self.fields.items():
+            key = self.add_prefix(name)
+            raw = data.get(key)
+            if field.disabled or not isinstance(field, forms.IntegerField) or not raw:
+                continue
+            canonical = italian_number(str(raw))
+            if canonical is None:
+                ambiguous.append(name)
+                continue
+            try:
+                number = Decimal(canonical)
+            except InvalidOperation:
+                continue  # not a number at all: the field says so
+            if number.is_finite():
+                data[key] = number
+        self.data = data
+        return ambiguous
 
     def style_widgets(self):
         for field in self.fields.values():

@@ -13,7 +13,7 @@ urlpatterns = [
         "segnalazioni/<int:pk>/crea-ordine/", orders.ticket_create_order, name="ticket_create_order"
     ),
     path("attivita/anteprima/", runs.bill_activities_preview, name="bill_activities_preview"),
-    path("attivita/conferma/", runs.bill_activities_confirm, name="bill_activities_confirm"),
     path("attivita/<int:pk>/", runs.billing_run_detail, name="billing_run_detail"),
+    path("attivita/<int:pk>/conferma/", runs.billing_run_confirm, name="billing_run_confirm"),
     path("attivita/<int:pk>/riprendi/", runs.billing_run_resume, name="billing_run_resume"),
 ]

@@ -135,14 +135,6 @@ class BillingSelectionForm(forms.Form):
         return self.filters.filter(Ticket.objects.all())
 
 
-class BillingConfirmationForm(BillingSelectionForm):
-    """The confirmation bills exactly the tickets the preview listed, by id: never "whatever
-    matches the filters now"."""
-
-    MODES = [("selected", _("ticked tickets"))]
-    mode = forms.ChoiceField(choices=MODES)
-
-
 class ConditionsToBeBilledForm(forms.Form):
     """The activity section: which execution conditions are "Da fatturare"."""
 

@@ -169,12 +169,14 @@ class BillingProfileChange(models.Model):
 
 
 class BillingRun(models.Model):
-    """One confirmed "Fattura attività": its selection, its progress and its result.
+    """One "Fattura attività": its selection (stored when previewed, so the confirmation bills
+    exactly what was previewed and posts only the run's id), its progress and its result.
 
     Kept in the database so the progress bar survives a page reload and any worker process can
     run it; small selections run at once in the request, large ones as a background task."""
 
     class State(models.TextChoices):
+        PREVIEWED = "previewed", _("previewed, not confirmed")
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("completed")
@@ -224,7 +226,8 @@ class BillingRun(models.Model):
         (or was never started), so it may be resumed."""
         last_sign = self.heartbeat_at or self.created_at
         limit = timezone.now() - timedelta(seconds=settings.BILLING_RUN_STALL_SECONDS)
-        return not self.finished and last_sign < limit
+        running = self.state in (self.State.QUEUED, self.State.RUNNING)
+        return running and last_sign < limit
 
 
 class UserHistory(HistoricalRecords):

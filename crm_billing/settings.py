@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "core.middleware.NoStoreMiddleware",
+    "core.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -130,10 +132,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login throttling: five failures lock the user name from that address for 15 minutes.
+# Login throttling: five failures lock the user name from that address for 15 minutes, and
+# five failures from one address, whatever the user names tried, lock the address. A successful
+# login from the address starts both counts again, so an office behind one NAT address is not
+# locked out by a few typos.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.network.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
@@ -153,6 +159,10 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies stand in front of the application (README, "Production serving").
+# With 0, X-Forwarded-For is ignored and the client's address is the connection's; with N, the
+# address the outermost proxy saw is read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 X_FRAME_OPTIONS = "DENY"
 # No inline script anywhere: the policy forbids it.
 CONTENT_SECURITY_POLICY = {
@@ -222,6 +232,8 @@ LOGGING = {
 ERP_TRANSMISSION = env("ERP_TRANSMISSION", default="file")
 # A relative ERP_EXPORT_DIR is taken from the folder of manage.py.
 ERP_EXPORT_DIR = BASE_DIR / env("ERP_EXPORT_DIR", default="var/erp-export")
+# The exported files' permissions (octal): readable by an importer running as another OS user.
+ERP_EXPORT_FILE_MODE = int(env("ERP_EXPORT_FILE_MODE", default="644"), 8)
 ERP_URL = env("ERP_URL", default="")
 # Shared with the ERP; required by "http". At least 32 random characters.
 ERP_SECRET = env("ERP_SECRET", default="")
@@ -240,6 +252,10 @@ ERP_LEASE_SECONDS = env.float("ERP_LEASE_SECONDS", default=120.0)
 # `manage.py sweep_transmissions` enqueues again what is due for longer than this (its task was
 # lost) and what a dead worker held. With the inline backend it also runs every retry.
 ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
+
+# The longest duration an activity may have, in minutes (24 h): a longer one is refused by the
+# form and never billed (a typo such as 999999999 minutes would bill a fortune).
+ACTIVITY_MAX_MINUTES = env.int("ACTIVITY_MAX_MINUTES", default=24 * 60)
 
 # "Fattura attività" on more tickets than this runs as a background task with a progress bar.
 BILLING_BACKGROUND_THRESHOLD = env.int("BILLING_BACKGROUND_THRESHOLD", default=200)

@@ -31,6 +31,7 @@ except (KeyError, OSError, ValueError) as error:
 
 REVISION = re.compile(r'name="revision" value="(\d+)"')
 ORDER_LINK = re.compile(r'href="/backoffice/ordini/(\d+)/"')
+RUN_PAGE = re.compile(r"/fatturazione/attivita/(\d+)/$")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NUMBERS = itertools.count()  # one random sequence per user, as reproducible as the spawn order
 
@@ -102,9 +103,16 @@ class AfterSales(Crowd):
 
     @task(1)
     def fattura_attivita(self):
+        """The preview stores the selection as a run and redirects to the run's page (the
+        preview); confirming posts only the run."""
         selection = {"mode": "selected", "tickets": self.rnd.sample(PLAN["tickets"], 3)}
-        self.post("Fattura attività: preview", "/fatturazione/attivita/anteprima/", selection)
-        self.post("Fattura attività", "/fatturazione/attivita/conferma/", selection)
+        preview = self.post(
+            "Fattura attività: preview", "/fatturazione/attivita/anteprima/", selection
+        )
+        run = RUN_PAGE.search(preview.url or "")
+        if run is None:
+            return  # refused (the message is on the ticket list): nothing to confirm
+        self.post("Fattura attività", f"/fatturazione/attivita/{run.group(1)}/conferma/")
 
 
 class BackOffice(Crowd):

@@ -14,7 +14,17 @@ from tests.factories import (
     ProductFactory,
     UserFactory,
 )
+from tests.sequences import start_sequences_high
 from tickets.permissions import MANAGE_TICKETS
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, its sequences started above 10,000 (tests/sequences.py). Rows made by
+    migrations (content types, permissions) keep their ids; every row a test makes is high."""
+    with django_db_blocker.unblock():
+        start_sequences_high()
+
 
 # Each role of the authorization table: a user with exactly these functions.
 ROLE_FUNCTIONS = {

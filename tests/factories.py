@@ -78,7 +78,8 @@ class ProductFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"P{n:04}")
     description = factory.Sequence(lambda n: f"Servizio {n}")
     unit = models.Product.Unit.HOURS
-    list_price = Decimal("50.00")
+    # Above 1.000,00 €: thousands separators reach every page and form, as in a real office.
+    list_price = Decimal("1234.50")
     vat_rate = factory.SubFactory(VatRateFactory)
 
 

@@ -13,6 +13,7 @@ class _Forms(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.forms, self.form, self.select, self.textarea = [], None, None, None
+        self.by_id = {}
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -23,6 +24,16 @@ class _Forms(HTMLParser):
                 "fields": [],
             }
             self.forms.append(self.form)
+            if attrs.get("id"):
+                self.by_id[attrs["id"]] = self.form
+        if tag == "button" and attrs.get("formaction"):
+            # A button that submits a form (its own, or the one its form="…" names) elsewhere:
+            # the same fields go to that address.
+            form = self.by_id.get(attrs.get("form")) or self.form
+            if form is not None:
+                self.forms.append(
+                    {"method": "post", "action": attrs["formaction"], "fields": form["fields"]}
+                )
         if self.form is None:
             return
         name = attrs.get("name")
@@ -76,6 +87,22 @@ def form_as_rendered(response) -> dict[str, list[str]]:
         if name != "csrfmiddlewaretoken":
             data.setdefault(name, []).append(value)
     return data
+
+
+def post_forms_as_rendered(response) -> list[tuple[str, dict[str, list[str]]]]:
+    """(action, data) of every POST form of the page, as a browser submits it untouched."""
+    parser = _Forms()
+    parser.feed(response.content.decode())
+    found = []
+    for form in parser.forms:
+        if form["method"] != "post":
+            continue
+        data = {}
+        for name, value in form["fields"]:
+            if name != "csrfmiddlewaretoken":
+                data.setdefault(name, []).append(value)
+        found.append((form["action"], data))
+    return found
 
 
 class _HistoryTable(HTMLParser):

@@ -450,9 +450,24 @@ CASES = {
             lambda world, data: ActivityForm(data, instance=world.activity),
             args=lambda world: [world.activity.pk],
         ),
+        # "Nuovo ordine" posts the record's form as the page has it (saved first if changed).
+        FormCase(
+            "contract_new_order",
+            "billing:contract_new_order",
+            ContractForm,
+            lambda world, data: ContractForm(data, instance=world.contract),
+            args=lambda world: [world.contract.pk],
+        ),
+        FormCase(
+            "renewal_new_order",
+            "billing:renewal_new_order",
+            RenewalForm,
+            lambda world, data: RenewalForm(
+                data, instance=world.renewal, contract=world.renewal.contract
+            ),
+            args=lambda world: [world.renewal.pk],
+        ),
         *_billing_cases("billing:bill_activities_preview", "billing:bill_activities_preview"),
-        # The confirmation takes only the previewed ids: "filtered" is refused there.
-        _billing_cases("billing:bill_activities_confirm", "billing:bill_activities_confirm")[0],
     ]
 }
 
@@ -463,11 +478,11 @@ POST_WITHOUT_FIELDS = {
     "backoffice:transmission_resend",
     "administration:user_deactivate",
     "administration:user_activate",
-    "billing:contract_new_order",
-    "billing:renewal_new_order",
     "tickets:activity_delete",
     "billing:ticket_create_order",
     "billing:billing_run_resume",
+    # The confirmation of a preview posts only the run, whose id is in the URL.
+    "billing:billing_run_confirm",
 }
 # Pages that only read (their GET filters are fuzzed by test_hostile_filters_never_break_a_page).
 READ_ONLY = {
@@ -984,9 +999,17 @@ class PostedFields(HTMLParser):
             self.forms.append(self.current)
             if attrs.get("id"):
                 self.by_id[attrs["id"]] = self.current
-        elif tag in ("input", "select", "textarea", "button") and attrs.get("name"):
+        elif tag in ("input", "select", "textarea", "button"):
             target = self.by_id.get(attrs.get("form")) or self.current
-            if target is not None and attrs["name"] != "csrfmiddlewaretoken":
+            if target is not None and attrs.get("formaction"):
+                # A button that submits its form elsewhere posts the same fields there.
+                self.forms.append(
+                    {"post": True, "action": attrs["formaction"], "fields": target["fields"]}
+                )
+            if (
+                target is not None
+                and attrs.get("name", "csrfmiddlewaretoken") != "csrfmiddlewaretoken"
+            ):
                 target["fields"].add(attrs["name"])
 
     def handle_endtag(self, tag):
@@ -1002,6 +1025,9 @@ def posted_fields(response, page_path):
         if not form["post"]:
             continue
         match = resolve(urlsplit(form["action"]).path)
+        if match.view_name in POST_WITHOUT_FIELDS:
+            # A button of another form (formaction): its fields go along and are not read.
+            form["fields"] = set()
         if not form["fields"]:
             found.add((match.view_name, match.kwargs.get("kind"), None))
         for name in form["fields"]:

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -107,7 +109,12 @@ class ActivityForm(StyledForm, forms.ModelForm):
         self.fields["condition"].queryset = ActivityCondition.objects.filter(
             Q(active=True) | Q(pk=self.instance.condition_id)
         )
-        self.fields["duration_minutes"].widget.attrs["min"] = 1
+        duration = self.fields["duration_minutes"]
+        duration.widget.attrs.update(min=1, max=settings.ACTIVITY_MAX_MINUTES)
+        duration.validators.append(MaxValueValidator(settings.ACTIVITY_MAX_MINUTES))
+        duration.help_text = _("At most %(max)s minutes. Empty: billed as 1 hour.") % {
+            "max": settings.ACTIVITY_MAX_MINUTES
+        }
         if self.billed_on:
             for name in Activity.BILLED_FIELDS:
                 self.fields[name].disabled = True

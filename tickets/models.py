@@ -141,9 +141,13 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(Exists(billed.live_lines_for_each(Activity)))
 
     def billable(self, cutoff=None):
-        """Closed, condition "Da fatturare", not on a live order line (and done by the cut-off)."""
+        """Closed, condition "Da fatturare", not on a live order line, with a plausible
+        duration (and done by the cut-off)."""
         queryset = self.filter(
-            status__kind=ActivityStatus.Kind.CLOSED, condition__to_be_billed=True
+            Q(duration_minutes__isnull=True)
+            | Q(duration_minutes__lte=settings.ACTIVITY_MAX_MINUTES),
+            status__kind=ActivityStatus.Kind.CLOSED,
+            condition__to_be_billed=True,
         ).exclude(Exists(billed.live_lines_for_each(Activity)))
         if cutoff is not None:
             queryset = queryset.filter(date__lte=cutoff)
@@ -210,4 +214,8 @@ class Activity(models.Model):
             return gettext("closed after the cut-off date %(date)s") % {
                 "date": date_format(cutoff, "SHORT_DATE_FORMAT")
             }
+        if self.duration_minutes and self.duration_minutes > settings.ACTIVITY_MAX_MINUTES:
+            return gettext(
+                "a duration of %(minutes)s minutes is beyond the maximum of %(max)s: correct it"
+            ) % {"minutes": self.duration_minutes, "max": settings.ACTIVITY_MAX_MINUTES}
         return ""

@@ -6,11 +6,33 @@ from django.utils.translation import gettext as _
 from backoffice.billed import live_order_billing
 from core.actors import Actor
 from core.exceptions import DomainError
-from tickets.models import Activity
+from core.history import record_changes_by
+from tickets.models import Activity, Ticket
 
 
 class ActivityBilled(DomainError):
     pass
+
+
+class TicketBilled(DomainError):
+    pass
+
+
+@transaction.atomic
+def save_ticket(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """Save a ticket carrying validated values. While any of its activities is on a live
+    order, its customer cannot change: the orders are made out to that customer. Checked under
+    the ticket's row lock, which billing takes too, so a change and a "Crea Ordine" at the same
+    time cannot leave an order under another customer than its ticket."""
+    if ticket.pk:
+        stored = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if stored.customer_id != ticket.customer_id and stored.activities.on_live_orders().exists():
+            raise TicketBilled(
+                _("Activities of this ticket are billed: the customer cannot change.")
+            )
+    record_changes_by(ticket, actor)
+    ticket.save()
+    return ticket
 
 
 @transaction.atomic
@@ -35,6 +57,7 @@ def save_activity(*, activity: Activity, actor: Actor) -> Activity:
                 )
                 % {"number": order.number}
             )
+    record_changes_by(activity, actor)
     activity.save()
     return activity
 
@@ -48,4 +71,5 @@ def delete_activity(*, activity: Activity, actor: Actor) -> None:
             _("The activity is on order %(number)s and cannot be deleted.")
             % {"number": order.number}
         )
+    record_changes_by(stored, actor)
     stored.delete()

@@ -52,11 +52,23 @@ def ticket_create(request):
     form = TicketForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            ticket = form.save()
+            ticket = services.save_ticket(ticket=form.instance, actor=request.user)
             messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
             return redirect(ticket)
         return render(request, "tickets/ticket_form.html", {"form": form}, status=422)
     return render(request, "tickets/ticket_form.html", {"form": form})
+
+
+def _ticket_saved(form, actor) -> bool:
+    """Validate and save a TicketForm; what the service refuses becomes a field error."""
+    if not form.is_valid():
+        return False
+    try:
+        services.save_ticket(ticket=form.instance, actor=actor)
+    except DomainError as error:
+        form.add_error("customer", error.message)
+        return False
+    return True
 
 
 @function_required(MANAGE_TICKETS)
@@ -65,8 +77,7 @@ def ticket_detail(request, pk):
     tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
     form = TicketForm(request.POST or None, instance=ticket)
     if request.method == "POST":
-        if form.is_valid():
-            form.save()
+        if _ticket_saved(form, request.user):
             messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
             return redirect(f"{ticket.get_absolute_url()}?tab=dati")
         return _ticket_page(request, ticket, form, tab="dati", status=422)

@@ -8,6 +8,7 @@ for what the network or the disk does; the delivery service decides about retrie
 import hashlib
 import hmac
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -25,6 +26,9 @@ from django.utils.translation import gettext as _
 from backoffice.models import TransmissionAttempt
 
 Outcome = TransmissionAttempt.Outcome
+
+logger = logging.getLogger(__name__)
+
 
 FILE = "file"
 HTTP = "http"
@@ -69,8 +73,11 @@ class FileTransport:
 
     name = FILE
 
-    def __init__(self, directory):
+    def __init__(self, directory, file_mode: int = 0o644):
         self.directory = Path(directory)
+        # mkstemp creates 0600 files: an importer running as another OS user could not read
+        # them. The mode is a setting (ERP_EXPORT_FILE_MODE).
+        self.file_mode = file_mode
 
     def send(self, *, idempotency_key: str, body: bytes, document_name: str) -> Delivery:
         target = self.directory / f"{document_name}.json"
@@ -80,6 +87,7 @@ class FileTransport:
             descriptor, temporary = tempfile.mkstemp(
                 dir=self.directory, prefix=f".{document_name}.", suffix=".tmp"
             )
+            os.fchmod(descriptor, self.file_mode)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(body)
                 handle.flush()
@@ -88,10 +96,12 @@ class FileTransport:
             temporary = None
             self._sync_directory()
         except OSError as error:
+            # The server's paths are for its log, not for the users.
+            logger.warning("ERP export: cannot write %s: %s", target, error)
             return Delivery(
                 Outcome.ERROR,
-                message=_("Cannot write %(file)s: %(error)s")
-                % {"file": target, "error": error.strerror or error},
+                message=_("Cannot write the file %(file)s into the export folder: %(error)s")
+                % {"file": target.name, "error": error.strerror or error},
             )
         finally:
             if temporary is not None:
@@ -99,7 +109,7 @@ class FileTransport:
                     os.unlink(temporary)
         return Delivery(
             Outcome.DELIVERED,
-            message=_("Written to %(file)s") % {"file": target},
+            message=_("File %(file)s written into the export folder") % {"file": target.name},
             erp_reference=target.name,
         )
 
@@ -282,7 +292,7 @@ def get_transport():
     """The transport the settings choose, read at each delivery (tests and a restart may
     change them)."""
     if settings.ERP_TRANSMISSION == FILE:
-        return FileTransport(settings.ERP_EXPORT_DIR)
+        return FileTransport(settings.ERP_EXPORT_DIR, file_mode=settings.ERP_EXPORT_FILE_MODE)
     if settings.ERP_TRANSMISSION == HTTP:
         return HttpTransport(
             url=settings.ERP_URL,

@@ -180,6 +180,12 @@ class Order(models.Model):
         return self.order_type.kind
 
     @property
+    def is_offer(self) -> bool:
+        """Offers are feminine in Italian ("Offerta … generata"), orders masculine: messages
+        about one order pick their wording by it."""
+        return self.order_type.kind == OrderType.Kind.OFFER
+
+    @property
     def is_editable(self):
         return self.status == self.Status.DRAFT
 

@@ -70,12 +70,16 @@ def transmission_resend(request, pk, transmission_pk):
 @function_required(MANAGE_ORDERS)
 def transmissions_card(request, pk):
     """The ERP card alone, which the order page polls while a send is under way. When the send
-    is over, htmx reloads the whole page: state, buttons and editable fields change with it."""
+    is over, htmx reloads the whole page: state, buttons and editable fields change with it.
+
+    The poll is a POST: with the embedded task backend (no worker), it is what runs a retry
+    that has come due while someone watches the order. A GET only reads."""
     order = visible_order(request, pk)
     if not request.htmx:
         return redirect(order)
-    retry_due_inline(order=order)
-    order.refresh_from_db()
+    if request.method == "POST":
+        retry_due_inline(order=order)
+        order.refresh_from_db()
     transmissions = order_transmissions(order)
     response = render(
         request,

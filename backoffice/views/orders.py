@@ -7,9 +7,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from backoffice import forms
+from backoffice.exceptions import AmountTooLarge
 from backoffice.permissions import MANAGE_ORDERS
 from backoffice.selectors import order_events, order_lines, order_transmissions, orders_visible_to
 from backoffice.services import (
@@ -47,7 +49,12 @@ def order_create(request):
     form = forms.OrderCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         order = create_order(actor=request.user, **form.cleaned_data)
-        messages.success(request, _("%(order)s created.") % {"order": order})
+        created = (
+            pgettext("offer", "%(order)s created.")
+            if order.is_offer
+            else pgettext("order", "%(order)s created.")
+        )
+        messages.success(request, created % {"order": order})
         return redirect(order)
     return render(request, "backoffice/order_form.html", {"form": form})
 
@@ -143,6 +150,10 @@ def order_line_add(request, pk):
     )
     try:
         add_line(order=order, draft=draft, actor=request.user)
+    except AmountTooLarge as error:
+        # Shown on the line the user typed, like a validation error.
+        form.add_error(None, error.message)
+        return _render_order(request, order, add_form=form, status=422)
     except DomainError as error:
         messages.error(request, error_message(error))
     return _after_line_change(request, order)
@@ -163,6 +174,9 @@ def order_line_update(request, pk, line_pk):
     }
     try:
         update_line(line=line, changes=changes, actor=request.user)
+    except AmountTooLarge as error:
+        form.add_error(None, error.message)
+        return _render_order(request, order, bound_line=form, status=422)
     except DomainError as error:
         messages.error(request, error_message(error))
     return _after_line_change(request, order)
@@ -201,6 +215,11 @@ def order_cancel(request, pk):
         except DomainError as error:
             messages.error(request, error_message(error))
         else:
-            messages.success(request, _("%(order)s cancelled.") % {"order": order})
+            cancelled = (
+                pgettext("offer", "%(order)s cancelled.")
+                if order.is_offer
+                else pgettext("order", "%(order)s cancelled.")
+            )
+            messages.success(request, cancelled % {"order": order})
         return redirect(order)
     return render(request, "backoffice/order_cancel.html", {"order": order, "form": form})

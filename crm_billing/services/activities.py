@@ -55,6 +55,12 @@ class TicketPlan:
         )
 
     @property
+    def without_duration(self) -> list[Activity]:
+        """Billable activities with no duration recorded: billed as 1 h (DESIGN §6), so the
+        preview points them out."""
+        return [activity for activity, _draft in self.lines if activity.duration_minutes is None]
+
+    @property
     def reason(self) -> str:
         """Why nothing is billed for this ticket ("" when something is)."""
         if self.lines:
@@ -143,8 +149,15 @@ class BillingOutcome:
 
 
 def _bill_batch(ticket_ids, *, actor, cutoff, profile, outcome: BillingOutcome):
-    # Lock the activities first (id order: no deadlock between overlapping selections), then
-    # read their billing state: a run that waited here sees what the other one billed.
+    # Lock the tickets, then their activities (id order: no deadlock between overlapping
+    # selections), then read their billing state: a run that waited here sees what the other
+    # one billed, and a ticket cannot change customer meanwhile (tickets.services.save_ticket).
+    list(
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     list(
         Activity.objects.filter(ticket_id__in=ticket_ids)
         .select_for_update()
@@ -189,7 +202,7 @@ def bill_tickets(
     tickets,
     actor,
     cutoff: date | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, BillingOutcome], None] | None = None,
 ) -> BillingOutcome:
     """Bill the billable activities of the given tickets: one Order/Offer per ticket.
 
@@ -218,7 +231,7 @@ def bill_tickets(
         outcome.skipped += batch_outcome.skipped
         done += len(batch)
         if on_progress:
-            on_progress(done)
+            on_progress(done, batch_outcome)
     return outcome
 
 

@@ -21,6 +21,7 @@ from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
 from core.functions import require_function
+from core.history import record_changes_by
 from crm_billing.models import BillingProfile
 
 
@@ -39,7 +40,10 @@ class AlreadyLinked(DomainError):
     def __init__(self, order: Order):
         self.order = order
         super().__init__(
-            _("Already linked to %(type)s %(number)s (Prot. Int. %(protocol)s): no new order.")
+            _(
+                "Already linked to %(type)s %(number)s (internal protocol %(protocol)s): "
+                "no new order."
+            )
             % {"type": order.order_type.name, "number": order.number, "protocol": order.protocol}
         )
 
@@ -186,8 +190,18 @@ def _create_and_link(billed, *, profile, price, customer, origin, description, e
         event_message=event,
     )
     billed.order = order
+    record_changes_by(billed, actor)
     billed.save(update_fields=["order"])
     return Generated(order, price)
+
+
+def _record_cost_billed(renewal: Renewal, order: Order) -> None:
+    """A renewal billed without a cost of its own records what was billed, so the next
+    renewal's "last renewal cost" rule finds it."""
+    if renewal.cost is None:
+        renewal.cost = order.total_net
+        record_changes_by(renewal, order.owner)
+        renewal.save(update_fields=["cost"])
 
 
 @transaction.atomic
@@ -238,7 +252,7 @@ def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
     profile = configured_profile(case=BillingProfile.Case.RENEWAL)
     price = renewal_price(renewal=renewal, profile=profile)
     contract = renewal.contract
-    return _create_and_link(
+    generated = _create_and_link(
         renewal,
         profile=profile,
         price=price,
@@ -255,3 +269,5 @@ def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
         % {"number": contract.number, "source": price.source},
         actor=actor,
     )
+    _record_cost_billed(renewal, generated.order)
+    return generated

@@ -1,65 +1,135 @@
-"""Running a confirmed "Fattura attività": at once for small selections, as a background task
-(Django Tasks) for large ones, with its progress stored on the BillingRun."""
+""" "Fattura attività" as a BillingRun: previewed (the selection stored server-side), confirmed
+once, then billed at once for small selections or as a background task (Django Tasks) for large
+ones, with its progress stored on the run. A run whose worker died can be resumed, once."""
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from core.actors import Actor
 from core.exceptions import DomainError
-from crm_billing.models import BillingRun
-from crm_billing.services.activities import bill_tickets
+from core.functions import require_function
+from crm_billing.models import BillingProfile, BillingRun
+from crm_billing.services.activities import BillingOutcome, TicketPlan, bill_tickets, plan_billing
+from crm_billing.services.billing import configured_profile
 from tickets.models import Ticket
+from tickets.permissions import MANAGE_TICKETS
 
 
-def start_billing_run(*, tickets, actor, cutoff=None) -> BillingRun:
-    """Record the run with its selection, then bill at once or queue the task."""
-    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))
-    run = BillingRun.objects.create(
-        actor=actor, cutoff=cutoff, ticket_ids=ticket_ids, total=len(ticket_ids)
+class SelectionTooLarge(DomainError):
+    def __init__(self, count: int):
+        super().__init__(
+            _("%(count)s tickets selected: narrow the filters (at most %(max)s at a time).")
+            % {"count": count, "max": settings.BILLING_MAX_SELECTION}
+        )
+
+
+class RunAlreadyConfirmed(DomainError):
+    """A preview confirmed a second time (browser Back, a double click): the run is linked."""
+
+    default_message = gettext_lazy("This preview was already confirmed: nothing new was billed.")
+
+    def __init__(self, run: BillingRun):
+        self.run = run
+        super().__init__()
+
+
+class RunNotResumable(DomainError):
+    default_message = gettext_lazy(
+        "This run is not stalled (it was resumed meanwhile, or it is running): nothing to do."
     )
-    _dispatch(run)
-    run.refresh_from_db()
-    return run
 
 
-def _dispatch(run: BillingRun) -> None:
+def preview_billing_run(
+    *, tickets, actor: Actor, cutoff=None
+) -> tuple[BillingRun, list[TicketPlan]]:
+    """Store the selection as a previewed run and plan it; nothing is billed. Confirming the
+    run bills exactly these tickets, whatever the filters would match later. At most
+    BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set."""
+    require_function(actor, MANAGE_TICKETS)
+    limit = settings.BILLING_MAX_SELECTION
+    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True)[: limit + 1])
+    if len(ticket_ids) > limit:
+        raise SelectionTooLarge(tickets.count())
+    plans = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
+    run = BillingRun.objects.create(
+        actor=actor,
+        cutoff=cutoff,
+        ticket_ids=ticket_ids,
+        total=len(ticket_ids),
+        state=BillingRun.State.PREVIEWED,
+    )
+    return run, plans
+
+
+def plan_previewed_run(*, run: BillingRun) -> list[TicketPlan]:
+    """The plan of a previewed run as it stands now (what confirming it would bill)."""
+    return plan_billing(tickets=Ticket.objects.filter(pk__in=run.ticket_ids), cutoff=run.cutoff)
+
+
+def confirm_billing_run(*, run: BillingRun, actor: Actor) -> BillingRun:
+    """Confirm a previewed run: once. A second confirmation (two clicks, two tabs, browser Back)
+    waits for the first on the run's row lock, then is refused with RunAlreadyConfirmed."""
+    require_function(actor, MANAGE_TICKETS)
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk, actor=actor)
+        if locked.state != BillingRun.State.PREVIEWED:
+            raise RunAlreadyConfirmed(locked)
+        configured_profile(case=BillingProfile.Case.ACTIVITY)
+        locked.state, locked.heartbeat_at = BillingRun.State.QUEUED, timezone.now()
+        locked.save(update_fields=["state", "heartbeat_at"])
+    return _dispatch(locked)
+
+
+def resume_billing_run(*, run: BillingRun, actor: Actor) -> BillingRun:
+    """Run again a run whose worker died, claiming it under its row lock: of several presses
+    (or users, or workers) one resumes it, the others are told. Safe: what was billed is not
+    billed twice, and the run keeps counting what its earlier attempts created."""
+    require_function(actor, MANAGE_TICKETS)
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if locked.actor_id != actor.pk or not locked.stalled:
+            raise RunNotResumable()
+        locked.state, locked.heartbeat_at = BillingRun.State.QUEUED, timezone.now()
+        locked.save(update_fields=["state", "heartbeat_at"])
+    return _dispatch(locked)
+
+
+def _dispatch(run: BillingRun) -> BillingRun:
     if run.total <= settings.BILLING_BACKGROUND_THRESHOLD:
         execute_billing_run(run_id=run.pk)
     else:
         # After commit: the worker must find the run; the inline backend runs it right there.
         transaction.on_commit(lambda: billing_run_task.enqueue(run.pk))
-
-
-def resume_billing_run(*, run: BillingRun, actor) -> BillingRun:
-    """Run again a run whose worker died. Safe: what was billed is not billed twice; the
-    result then lists those tickets as already on their order."""
-    if run.actor_id != actor.pk or not run.stalled:
-        raise DomainError(_("Only a stalled run of yours can be resumed."))
-    BillingRun.objects.filter(pk=run.pk).update(
-        state=BillingRun.State.QUEUED, heartbeat_at=timezone.now()
-    )
-    _dispatch(run)
     run.refresh_from_db()
     return run
 
 
 def execute_billing_run(*, run_id: int) -> BillingRun:
-    """Bill the run's tickets, saving progress after each batch. Safe to run again: billed
-    activities are never billed twice, so a rerun after a crash completes the work."""
+    """Bill the run's tickets, saving progress and the orders created after each batch. Safe to
+    run again: billed activities are never billed twice, so a rerun after a crash completes the
+    work, and the orders of the earlier attempts stay counted as created by this run."""
     run = BillingRun.objects.get(pk=run_id)
-    if run.finished:
+    if run.finished or run.state == BillingRun.State.PREVIEWED:
         return run
+    created = list(run.created_orders)  # by earlier attempts of this run (it was resumed)
+    skipped = []
     BillingRun.objects.filter(pk=run.pk).update(
         state=BillingRun.State.RUNNING, processed=0, heartbeat_at=timezone.now()
     )
 
-    def progress(done):
-        BillingRun.objects.filter(pk=run.pk).update(processed=done, heartbeat_at=timezone.now())
+    def progress(done: int, batch: BillingOutcome) -> None:
+        created.extend(batch.created)
+        skipped.extend(batch.skipped)
+        BillingRun.objects.filter(pk=run.pk).update(
+            processed=done, heartbeat_at=timezone.now(), created_orders=created
+        )
 
     try:
-        outcome = bill_tickets(
+        bill_tickets(
             tickets=Ticket.objects.filter(pk__in=run.ticket_ids),
             actor=run.actor,
             cutoff=run.cutoff,
@@ -77,11 +147,14 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
         )
         raise
     else:
+        # A ticket billed by an earlier attempt now reads "already on order N": it is counted
+        # as created, not as skipped.
+        billed = {item["ticket"] for item in created}
         BillingRun.objects.filter(pk=run.pk).update(
             state=BillingRun.State.DONE,
             processed=run.total,
-            created_orders=outcome.created,
-            skipped_tickets=outcome.skipped,
+            created_orders=created,
+            skipped_tickets=[item for item in skipped if item["ticket"] not in billed],
             finished_at=timezone.now(),
         )
     run.refresh_from_db()

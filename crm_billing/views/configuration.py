@@ -4,6 +4,7 @@ conditions "Da fatturare", saved together with their history."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.functions import function_required
 from crm_billing.forms import BillingProfileForm, ConditionsToBeBilledForm
@@ -34,7 +35,13 @@ def billing_configuration(request):
                 actor=request.user,
             )
             messages.success(
-                request, _("Billing configuration saved (%(n)s changes).") % {"n": changed}
+                request,
+                ngettext(
+                    "Billing configuration saved (%(n)s change).",
+                    "Billing configuration saved (%(n)s changes).",
+                    changed,
+                )
+                % {"n": changed},
             )
             return redirect("administration:billing_configuration")
         messages.error(request, _("Please correct the errors below."))

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from backoffice.permissions import MANAGE_ORDERS
 from core.exceptions import DomainError
@@ -32,7 +33,13 @@ def announce_generated(request, order, detail: str) -> None:
         request,
         format_html(
             "{} {} {}",
-            _("%(type)s %(number)s was generated with the default settings.")
+            (
+                pgettext("offer", "%(type)s %(number)s was generated with the default settings.")
+                if order.is_offer
+                else pgettext(
+                    "order", "%(type)s %(number)s was generated with the default settings."
+                )
+            )
             % {"type": order.order_type.name, "number": order.number},
             detail,
             order_reference(request, order),

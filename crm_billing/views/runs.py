@@ -1,112 +1,103 @@
-""" "Fattura attività": preview the tickets ticked or filtered on the ticket list, confirm exactly
-those, follow the run's progress, resume a run whose worker died."""
+""" "Fattura attività": preview the tickets ticked or filtered on the ticket list (the selection
+is stored server-side as a previewed run), confirm that run, follow its progress, resume a run
+whose worker died."""
 
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.functions import function_required
-from crm_billing.forms import BillingConfirmationForm, BillingSelectionForm
-from crm_billing.models import BillingProfile, BillingRun
-from crm_billing.services.activities import plan_billing
-from crm_billing.services.billing import configured_profile
-from crm_billing.services.runs import resume_billing_run, start_billing_run
+from crm_billing.forms import BillingSelectionForm
+from crm_billing.models import BillingRun
+from crm_billing.services.runs import (
+    RunAlreadyConfirmed,
+    confirm_billing_run,
+    plan_previewed_run,
+    preview_billing_run,
+    resume_billing_run,
+)
 from crm_billing.views.messages import refuse
-from tickets.models import Ticket
 from tickets.permissions import MANAGE_TICKETS
 
 PREVIEW_DETAIL_LIMIT = 100
 
 
-def _selection(request, form_class):
-    """The bound selection form, or None after telling the user what is wrong with it."""
-    form = form_class(request.POST)
-    if form.is_valid():
-        return form
-    messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
-    return None
-
-
 @function_required(MANAGE_TICKETS)
 @require_POST
 def bill_activities_preview(request):
-    form = _selection(request, BillingSelectionForm)
-    if form is None:
+    form = BillingSelectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
         return redirect("tickets:ticket_list")
-    ticket_ids = list(form.tickets_queryset().order_by("pk").values_list("pk", flat=True))
-    if len(ticket_ids) > settings.BILLING_MAX_SELECTION:
-        messages.error(
-            request,
-            _("%(count)s tickets selected: narrow the filters (at most %(max)s at a time).")
-            % {"count": len(ticket_ids), "max": settings.BILLING_MAX_SELECTION},
-        )
-        return redirect("tickets:ticket_list")
-    cutoff = form.cleaned_data["cutoff"]
     try:
-        plans = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
+        run, _plans = preview_billing_run(
+            tickets=form.tickets_queryset(),
+            actor=request.user,
+            cutoff=form.cleaned_data["cutoff"],
+        )
     except DomainError as error:
         refuse(request, error)
         return redirect("tickets:ticket_list")
+    # Post/redirect/get: the preview is the run's own page, so a reload posts nothing again.
+    return redirect(run)
+
+
+def _render_preview(request, run: BillingRun):
+    plans = plan_previewed_run(run=run)
     billable = [plan for plan in plans if plan.lines]
-    # The confirmation bills exactly the tickets previewed, even if "all filtered" would now
-    # match others.
-    hidden = [
-        ("mode", "selected"),
-        ("cutoff", cutoff.isoformat() if cutoff else ""),
-        *(("tickets", pk) for pk in ticket_ids),
-    ]
     context = {
-        "form": form,
+        "run": run,
         "plans": plans[:PREVIEW_DETAIL_LIMIT],
         "more": max(0, len(plans) - PREVIEW_DETAIL_LIMIT),
         "ticket_count": len(plans),
         "order_count": len(billable),
         "line_count": sum(len(plan.lines) for plan in plans),
         "skipped_count": sum(len(plan.skipped) for plan in plans),
+        "without_duration_count": sum(len(plan.without_duration) for plan in plans),
         "total": sum((plan.total for plan in billable), Decimal("0.00")),
         "background": len(plans) > settings.BILLING_BACKGROUND_THRESHOLD,
-        "hidden": hidden,
     }
     return render(request, "crm_billing/billing_preview.html", context)
 
 
+def _own_run(request, pk) -> BillingRun:
+    # Runs are personal: nobody reads another user's by changing the id.
+    return get_object_or_404(BillingRun, pk=pk, actor=request.user)
+
+
 @function_required(MANAGE_TICKETS)
 @require_POST
-def bill_activities_confirm(request):
-    form = _selection(request, BillingConfirmationForm)
-    if form is None:
-        return redirect("tickets:ticket_list")
+def billing_run_confirm(request, pk):
+    run = _own_run(request, pk)
     try:
-        configured_profile(case=BillingProfile.Case.ACTIVITY)
+        run = confirm_billing_run(run=run, actor=request.user)
+    except RunAlreadyConfirmed as error:
+        messages.warning(request, error.message)
     except DomainError as error:
         refuse(request, error)
-        return redirect("tickets:ticket_list")
-    run = start_billing_run(
-        tickets=form.tickets_queryset(), actor=request.user, cutoff=form.cleaned_data["cutoff"]
-    )
     return redirect(run)
 
 
 @function_required(MANAGE_TICKETS)
 @require_POST
 def billing_run_resume(request, pk):
-    run = get_object_or_404(BillingRun, pk=pk, actor=request.user)
+    run = _own_run(request, pk)
     try:
         resume_billing_run(run=run, actor=request.user)
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.warning(request, error.message)
     return redirect(run)
 
 
 @function_required(MANAGE_TICKETS)
 def billing_run_detail(request, pk):
-    # Runs are personal: nobody reads another user's by changing the id.
-    run = get_object_or_404(BillingRun, pk=pk, actor=request.user)
+    run = _own_run(request, pk)
+    if run.state == BillingRun.State.PREVIEWED:
+        return _render_preview(request, run)
     template = "crm_billing/billing_run.html"
     if request.htmx:
         template += "#progress"

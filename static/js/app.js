@@ -9,3 +9,48 @@ function enableTooltips(root) {
 
 document.addEventListener("DOMContentLoaded", () => enableTooltips(document));
 document.addEventListener("htmx:afterSettle", (event) => enableTooltips(event.target));
+
+// A header checkbox with data-select-all="NAME" ticks or clears every checkbox NAME of its form.
+document.addEventListener("change", (event) => {
+  const master = event.target.closest("[data-select-all]");
+  if (!master) return;
+  const name = master.dataset.selectAll;
+  master.form.querySelectorAll(`input[type="checkbox"][name="${name}"]`).forEach((box) => {
+    box.checked = master.checked;
+  });
+});
+
+// An htmx request the server refused with anything but a 422 (which is swapped: a form shown
+// again with its errors) must not pass unnoticed: say so where the messages are.
+document.addEventListener("htmx:responseError", (event) => {
+  const messages = document.getElementById("messages");
+  if (!messages) return;
+  const alert = document.createElement("div");
+  alert.className = "alert alert-danger";
+  alert.setAttribute("role", "alert");
+  alert.textContent = document.body.dataset.requestFailed.replace(
+    "%(status)s",
+    String(event.detail.xhr.status),
+  );
+  messages.replaceChildren(alert);
+});
+
+// Order page: "Invia al gestionale" waits while a line holds an edit not yet saved, or one the
+// server refused, so what is sent is always what is on screen.
+function guardSend() {
+  const send = document.getElementById("send-to-erp");
+  const lines = document.getElementById("order-lines");
+  if (!send || !lines || !send.form) return;
+  const pending = lines.querySelector(".is-invalid, form[data-unsaved]");
+  send.disabled = Boolean(pending);
+  send.title = pending ? send.dataset.blockedReason : "";
+}
+
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("#order-lines form");
+  if (!form) return;
+  form.dataset.unsaved = "true";
+  guardSend();
+});
+document.addEventListener("DOMContentLoaded", guardSend);
+document.addEventListener("htmx:afterSettle", guardSend);

@@ -24,8 +24,15 @@ def test_a_retry_runs_when_the_order_page_polls(
     transmission = Transmission.objects.get()
     assert transmission.state == Transmission.State.QUEUED  # the inline attempt got a 503
     wait_until(transmission.next_attempt_at)
+    # A GET of the card only reads, whatever is due.
+    bo_client.get(
+        reverse("backoffice:order_transmissions", args=[order.pk]),
+        headers={"HX-Request": "true"},
+    )
+    transmission.refresh_from_db()
+    assert transmission.state == Transmission.State.QUEUED
     with django_capture_on_commit_callbacks(execute=True):
-        response = bo_client.get(
+        response = bo_client.post(
             reverse("backoffice:order_transmissions", args=[order.pk]),
             headers={"HX-Request": "true"},
         )

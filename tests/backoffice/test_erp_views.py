@@ -130,7 +130,7 @@ def test_while_sending_the_page_polls_the_log_and_reloads_when_done(
     transmission = erp.send_order(order=order, actor=backoffice_user)
     page = bo_client.get(order.get_absolute_url()).content.decode()
     poll = reverse("backoffice:order_transmissions", args=[order.pk])
-    assert f'hx-get="{poll}"' in page
+    assert f'hx-post="{poll}"' in page
     partial = bo_client.get(poll, headers={"HX-Request": "true"})
     assert partial.status_code == 200
     assert "<html" not in partial.content.decode()
@@ -138,7 +138,7 @@ def test_while_sending_the_page_polls_the_log_and_reloads_when_done(
     assert "HX-Refresh" not in partial
 
     erp.deliver_transmission(transmission_id=transmission.pk)
-    partial = bo_client.get(poll, headers={"HX-Request": "true"})
+    partial = bo_client.post(poll, headers={"HX-Request": "true"})
     assert partial["HX-Refresh"] == "true"
     # Without htmx the address leads to the order page.
     assert bo_client.get(poll)["Location"] == order.get_absolute_url()

@@ -143,7 +143,30 @@ def test_numbering_pattern_accepted(pattern):
     validate_numbering_pattern(pattern)
 
 
-@pytest.mark.parametrize("pattern", ["{seq}", "{year}", "{year}/{seq}/{customer}", "{year}{seq:x"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "{seq}",
+        "{year}",
+        "{year}/{seq}/{customer}",
+        "{year}{seq:x",
+        # Format specs that print two numbers alike, or control characters, or a percentage.
+        "{year}/{seq:.0e}",
+        "{year}/{seq:c}",
+        "{year}/{seq:.0%}",
+        "{year}/{seq:010}",
+        "{year}/{seq:5}",
+        "{year}/{{seq}}",
+        "{year}\t{seq}",
+    ],
+)
 def test_numbering_pattern_rejected(pattern):
     with pytest.raises(ValidationError):
         validate_numbering_pattern(pattern)
+
+
+def test_every_accepted_pattern_numbers_distinctly():
+    for pattern in ["{year}/{seq:01}", "{code}{year}{seq:09}", "N.{seq}/{year}"]:
+        validate_numbering_pattern(pattern)
+        numbers = {pattern.format(code="OC", year=2026, seq=seq) for seq in range(1, 2000)}
+        assert len(numbers) == 1999

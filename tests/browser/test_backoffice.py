@@ -1,3 +1,6 @@
+import re
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -31,3 +34,78 @@ def test_backoffice_changes_a_quantity_and_sees_the_totals_change(page):
     response = page.goto(f"{page.base_url}{order.get_absolute_url()}")
     assert response.status == 403
     assert "Gestione Ordini/Offerte (Back Office)" in page.inner_text("main")
+
+
+def test_a_refused_line_edit_is_shown_and_blocks_sending_until_corrected(page):
+    call_command("load_demo")
+    order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")
+    line = order.lines.get(position=1)
+    assert order.pk > 10_000 and line.pk > 10_000
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, "backoffice")
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    send = page.locator("#send-to-erp")
+    expect(send).to_be_enabled()
+
+    quantity = page.locator(f"#id_line-{line.pk}-quantity")
+    quantity.fill("-3")
+    expect(send).to_be_disabled()  # an edit not yet saved
+    quantity.press("Tab")
+    # Refused: the field is marked, the message says why, the totals stay those stored.
+    quantity = page.locator(f"#id_line-{line.pk}-quantity")
+    expect(quantity).to_have_class(re.compile("is-invalid"))
+    expect(quantity).to_have_value("-3")
+    expect(page.locator(f"#line-{line.pk}")).to_contain_text("maggiore di zero")
+    expect(page.locator("#grand-total")).to_have_text("109,80 €")
+    expect(send).to_be_disabled()
+
+    quantity.fill("")
+    quantity.press("Tab")
+    expect(page.locator(f"#line-{line.pk}")).to_contain_text("obbligatorio")  # not ignored
+
+    quantity = page.locator(f"#id_line-{line.pk}-quantity")
+    quantity.fill("2")
+    quantity.press("Tab")
+    expect(page.locator("#grand-total")).to_have_text("176,90 €")  # 2 × 55 + 35 = 145 + 22 %
+    expect(send).to_be_enabled()
+    line.refresh_from_db()
+    assert line.quantity == Decimal("2")
+    assert violations == []
+
+
+def test_an_overflowing_line_is_a_field_error_not_a_crash(page):
+    call_command("load_demo")
+    order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")
+    line = order.lines.get(position=1)
+    log_in(page, "backoffice")
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    price = page.locator(f"#id_line-{line.pk}-unit_price")
+    price.fill("9.999.999.999,99")
+    price.press("Tab")
+    expect(page.locator(f"#line-{line.pk} .line-amount")).to_have_text("9.999.999.999,99 €")
+    quantity = page.locator(f"#id_line-{line.pk}-quantity")
+    quantity.fill("9.999.999.999,99")
+    quantity.press("Tab")
+    expect(page.locator(f"#line-{line.pk}")).to_contain_text("999.999.999.999,99")
+    expect(quantity).to_have_class(re.compile("is-invalid"))
+    line.refresh_from_db()
+    assert line.quantity == Decimal("1")  # refused, nothing written, no crash
+
+
+def test_a_new_line_takes_the_customers_discount_when_left_empty(page):
+    call_command("load_demo")
+    order = Order.objects.filter(origin=Order.Origin.MANUAL, discount_percent__gt=0).first()
+    log_in(page, "backoffice")
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    expect(page.locator("#id_new-discount_percent")).to_have_value("")
+    page.select_option("#id_new-product", index=1)
+    page.click("text=Aggiungi riga")
+    expect(page.locator("#order-lines form.order-line")).to_have_count(order.lines.count() + 1)
+    added = order.lines.order_by("-position").first()
+    assert added.discount_percent == order.discount_percent

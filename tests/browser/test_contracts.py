@@ -39,7 +39,7 @@ def test_postvendita_generates_the_order_of_a_contract_without_back_office_link(
     contract = Contract.objects.get(number="CTR-0001")  # Costo al cliente 1.500,00
     log_in(page, "postvendita")
     page.goto(f"{page.base_url}{contract.get_absolute_url()}")
-    page.click("#new-order button[type=submit]")
+    page.click("#new-order-button")
     message = page.locator(".alert-success")
     expect(message).to_contain_text("generato con le impostazioni di default")
     expect(message).to_contain_text("costo al cliente del contratto")
@@ -67,7 +67,7 @@ def test_admin_generates_a_renewal_order_with_each_rule_and_opens_it(
     renewal = Renewal.objects.filter(contract__number="CTR-0005", cost__isnull=True).get()
     log_in(page, "admin")
     page.goto(f"{page.base_url}{renewal.get_absolute_url()}")
-    page.click("#new-order button[type=submit]")
+    page.click("#new-order-button")
     expect(page.locator(".alert-success")).to_contain_text(
         "generato con le impostazioni di default"
     )
@@ -76,3 +76,33 @@ def test_admin_generates_a_renewal_order_with_each_rule_and_opens_it(
     expect(page.locator("#total-net")).to_have_text(expected)
     order = Renewal.objects.get(pk=renewal.pk).order
     assert order.origin == Order.Origin.RENEWAL
+
+
+def test_nuovo_ordine_saves_a_typed_cost_first_and_bills_it(page):
+    call_command("load_demo")
+    contract = Contract.objects.get(number="CTR-0002")  # no Costo al cliente: list price
+    log_in(page, "postvendita")
+    page.goto(f"{page.base_url}{contract.get_absolute_url()}")
+    page.fill("#id_customer_cost", "2.345,60")
+    page.click("#new-order-button")  # without pressing "Salva"
+    expect(page.locator(".alert-success")).to_contain_text(
+        "generato con le impostazioni di default"
+    )
+    contract.refresh_from_db()
+    assert contract.customer_cost == Decimal("2345.60")
+    assert contract.order.lines.get().net_amount == Decimal("2345.60")
+    expect(page.locator("#id_customer_cost")).to_have_value("2.345,60")
+
+
+def test_nuovo_ordine_with_an_invalid_change_generates_nothing_and_shows_why(page):
+    call_command("load_demo")
+    contract = Contract.objects.get(number="CTR-0002")
+    log_in(page, "postvendita")
+    page.goto(f"{page.base_url}{contract.get_absolute_url()}")
+    page.fill("#id_customer_cost", "0.125")  # an unclear number: refused, never guessed
+    page.click("#new-order-button")
+    expect(page.locator(".alert-danger")).to_contain_text("non è stato generato")
+    expect(page.locator("#id_customer_cost")).to_have_class(re.compile("is-invalid"))
+    expect(page.locator("#id_customer_cost")).to_have_value("0.125")
+    contract.refresh_from_db()
+    assert contract.order_id is None and contract.customer_cost is None

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from backoffice.models import Order
+from backoffice.models import Order, OrderLine
 from tests.browser.conftest import log_in
+from tests.factories import CustomerFactory
 from tickets.models import Activity, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,8 +42,10 @@ def test_admin_filters_ticks_previews_confirms_and_opens_an_order(page):
     page.check("#id_to_bill")  # filter: with activities to be billed
     expect(page).to_have_url(re.compile(r"to_bill=on"))
     for ticket in chosen:
+        assert ticket.pk > 10_000  # rendered without a thousands separator, or this fails
         page.check(f"input[name=tickets][value='{ticket.pk}']")
-    page.click("button[name=mode][value=selected]")
+    expect(page.locator("#mode-selected")).to_be_checked()
+    page.click("#bill-activities")
     expect(page.locator("#preview-orders")).to_have_text("3")
     assert Order.objects.filter(origin=Order.Origin.TICKET).count() == 1  # the demo's one
     page.click("#confirm-billing")
@@ -59,3 +62,59 @@ def test_admin_filters_ticks_previews_confirms_and_opens_an_order(page):
     shown = [descriptions.nth(i).input_value() for i in range(len(billed))]
     for activity in billed:
         assert any(activity.description in text for text in shown)
+
+
+def test_select_all_ticks_every_ticket_of_the_page(page):
+    call_command("load_demo")
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}/segnalazioni/?to_bill=on")
+    boxes = page.locator("input[name=tickets]")
+    page.check("#select-all")
+    assert boxes.count() > 1
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.uncheck("#select-all")
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+
+
+def test_all_2000_filtered_tickets_are_billed_through_the_pages(page, settings):
+    call_command("load_demo")
+    customer = make_billable_tickets(2000)
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}/segnalazioni/")
+    page.select_option("#id_customer", str(customer.pk))
+    expect(page).to_have_url(re.compile(rf"customer={customer.pk}"))
+    expect(page.locator("label[for=mode-filtered]")).to_contain_text("2.000")
+    page.check("#mode-filtered")
+    page.click("#bill-activities")
+    expect(page.locator("#preview-orders")).to_have_text("2.000", timeout=60_000)
+    page.click("#confirm-billing")
+    expect(page.locator("#run-summary")).to_contain_text(
+        "2.000 ordini sono stati generati", timeout=120_000
+    )
+    orders = Order.objects.filter(customer=customer, origin=Order.Origin.TICKET)
+    assert orders.count() == 2000
+    assert OrderLine.objects.filter(order__customer=customer, is_live=True).count() == 2000
+
+
+def make_billable_tickets(count):
+    """A customer with `count` tickets, each with one billable activity (closed, to be billed),
+    written in bulk: a month of a busy office."""
+    template = Activity.objects.billable().select_related("ticket").first()
+    customer = CustomerFactory(name="Cliente con molte segnalazioni")
+    tickets = Ticket.objects.bulk_create(
+        Ticket(customer=customer, subject=f"Intervento {n}", opened_on=template.ticket.opened_on)
+        for n in range(count)
+    )
+    Activity.objects.bulk_create(
+        Activity(
+            ticket=ticket,
+            date=template.date,
+            technician=template.technician,
+            description=f"Riparazione {n}",
+            duration_minutes=90,
+            status=template.status,
+            condition=template.condition,
+        )
+        for n, ticket in enumerate(tickets)
+    )
+    return customer

@@ -36,18 +36,29 @@ def test_crea_ordine_without_billable_activities_explains(client, make_user):
     assert "In garanzia" in response.content.decode()
 
 
+def preview(client, selection):
+    """Post a selection to the preview; the preview is then the run's own page."""
+    response = client.post(reverse("billing:bill_activities_preview"), selection)
+    run = BillingRun.objects.latest("pk")
+    assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
+    return run
+
+
+def confirm(client, run, **kwargs):
+    return client.post(reverse("billing:billing_run_confirm", args=[run.pk]), **kwargs)
+
+
 def test_preview_writes_nothing_and_confirm_creates_the_orders(client, make_user):
     configure_activity_case()
     tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(3)]
     skipped = ActivityFactory(condition=warranty()).ticket
     client.force_login(make_user(MANAGE_TICKETS, MANAGE_ORDERS))
-    selection = {"mode": "selected", "tickets": [t.pk for t in [*tickets, skipped]]}
-    preview = client.post(reverse("billing:bill_activities_preview"), selection)
-    assert preview.status_code == 200
-    assert preview.context["order_count"] == 3
-    assert Order.objects.count() == 0
-    response = client.post(reverse("billing:bill_activities_confirm"), selection, follow=True)
-    run = BillingRun.objects.get()
+    run = preview(client, {"mode": "selected", "tickets": [t.pk for t in [*tickets, skipped]]})
+    page = client.get(run.get_absolute_url())
+    assert page.context["order_count"] == 3
+    assert run.state == BillingRun.State.PREVIEWED and Order.objects.count() == 0
+    response = confirm(client, run, follow=True)
+    run.refresh_from_db()
     assert run.state == BillingRun.State.DONE
     assert len(run.created_orders) == 3
     assert [s["ticket"] for s in run.skipped_tickets] == [skipped.pk]
@@ -56,31 +67,51 @@ def test_preview_writes_nothing_and_confirm_creates_the_orders(client, make_user
     assert "In garanzia" in body
 
 
+def test_the_confirmation_posts_only_the_run(client, make_user):
+    configure_activity_case()
+    ticket = ActivityFactory().ticket
+    client.force_login(make_user(MANAGE_TICKETS))
+    run = preview(client, {"mode": "selected", "tickets": [ticket.pk]})
+    page = client.get(run.get_absolute_url()).content.decode()
+    form = page[page.index('action="' + reverse("billing:billing_run_confirm", args=[run.pk])) :]
+    form = form[: form.index("</form>")]
+    assert 'name="tickets"' not in form and 'name="mode"' not in form
+    assert ticket.pk > 10_000 and f'value="{ticket.pk}"' not in page.replace(".", "")
+
+
 def test_all_filtered_tickets_can_be_billed_through_the_preview(client, make_user):
     configure_activity_case()
     billed = ActivityFactory(ticket__subject="A").ticket
     other_customer = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
-    preview = client.post(
-        reverse("billing:bill_activities_preview"),
-        {"mode": "filtered", "customer": billed.customer_id},
-    )
-    confirmation = {}
-    for key, value in preview.context["hidden"]:
-        confirmation.setdefault(key, []).append(value)
-    client.post(reverse("billing:bill_activities_confirm"), confirmation)
+    run = preview(client, {"mode": "filtered", "customer": billed.customer_id})
+    confirm(client, run)
     assert list(Order.objects.values_list("customer", flat=True)) == [billed.customer_id]
     assert other_customer.customer_id != billed.customer_id
 
 
-def test_the_confirmation_does_not_take_filters(client, make_user):
+def test_confirming_a_preview_again_says_so_and_bills_nothing_more(client, make_user):
     configure_activity_case()
     ticket = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
-    client.post(
-        reverse("billing:bill_activities_confirm"),
-        {"mode": "filtered", "customer": ticket.customer_id},
-    )
+    run = preview(client, {"mode": "selected", "tickets": [ticket.pk]})
+    confirm(client, run)
+    # The browser's Back button shows the preview again, and the user confirms once more.
+    response = confirm(client, run, follow=True)
+    body = response.content.decode()
+    assert Order.objects.count() == 1
+    assert "già stata confermata" in body
+    assert response.redirect_chain[-1][0] == run.get_absolute_url()
+    assert "0 ordini" not in body
+
+
+def test_nobody_confirms_another_users_preview(client, make_user):
+    configure_activity_case()
+    ticket = ActivityFactory().ticket
+    client.force_login(make_user(MANAGE_TICKETS))
+    run = preview(client, {"mode": "selected", "tickets": [ticket.pk]})
+    client.force_login(make_user(MANAGE_TICKETS))
+    assert confirm(client, run).status_code == 404
     assert Order.objects.count() == 0
 
 
@@ -88,11 +119,11 @@ def test_cutoff_leaves_later_activities_out(client, make_user):
     configure_activity_case()
     activity = ActivityFactory()  # done on 02/10/2026
     client.force_login(make_user(MANAGE_TICKETS))
-    client.post(
-        reverse("billing:bill_activities_confirm"),
-        {"mode": "selected", "tickets": [activity.ticket_id], "cutoff": "2026-10-01"},
+    run = preview(
+        client, {"mode": "selected", "tickets": [activity.ticket_id], "cutoff": "2026-10-01"}
     )
-    run = BillingRun.objects.get()
+    confirm(client, run)
+    run.refresh_from_db()
     assert run.created_orders == []
     assert "01/10/2026" in run.skipped_tickets[0]["reason"]
 
@@ -104,12 +135,10 @@ def test_large_selections_run_as_a_task_with_a_progress_page(
     configure_activity_case()
     tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(3)]
     client.force_login(make_user(MANAGE_TICKETS))
+    run = preview(client, {"mode": "selected", "tickets": [t.pk for t in tickets]})
     with django_capture_on_commit_callbacks() as scheduled:
-        response = client.post(
-            reverse("billing:bill_activities_confirm"),
-            {"mode": "selected", "tickets": [t.pk for t in tickets]},
-        )
-    run = BillingRun.objects.get()
+        response = confirm(client, run)
+    run.refresh_from_db()
     assert response["Location"] == run.get_absolute_url()
     # Queued, not run in the request: the page shows the progress bar and polls.
     assert run.state == BillingRun.State.QUEUED and Order.objects.count() == 0
@@ -142,17 +171,9 @@ def test_the_confirmation_bills_exactly_the_previewed_tickets(client, make_user)
     configure_activity_case()
     previewed = ActivityFactory().ticket
     client.force_login(make_user(MANAGE_TICKETS))
-    preview = client.post(
-        reverse("billing:bill_activities_preview"),
-        {"mode": "filtered", "customer": previewed.customer_id},
-    )
+    run = preview(client, {"mode": "filtered", "customer": previewed.customer_id})
     later = ActivityFactory(ticket__customer=previewed.customer).ticket  # appears after
-    hidden = preview.context["hidden"]
-    assert ("mode", "selected") in hidden
-    client.post(
-        reverse("billing:bill_activities_confirm"),
-        {"mode": "selected", "tickets": [value for key, value in hidden if key == "tickets"]},
-    )
+    confirm(client, run)
     billed = set(Order.objects.values_list("source_id", flat=True))
     assert billed == {previewed.pk} and later.pk not in billed
 
