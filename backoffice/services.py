@@ -24,6 +24,7 @@ from backoffice.models import (
     VatRate,
 )
 from backoffice.numbering import reserve_numbers
+from core.actors import Actor
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def line_vat_rate(*, product: Product, vat_exemption: VatRate | None) -> VatRate
     return vat_exemption or product.vat_rate
 
 
-def record_event(*, order: Order, kind: str, actor, message: str = "") -> OrderEvent:
+def record_event(*, order: Order, kind: str, actor: Actor | None, message: str = "") -> OrderEvent:
     return OrderEvent.objects.create(order=order, kind=kind, actor=actor, message=message[:500])
 
 
@@ -142,7 +143,7 @@ def create_order(
     *,
     order_type: OrderType,
     customer: Customer,
-    actor,
+    actor: Actor,
     lines: Iterable[LineDraft] = (),
     date: date_type | None = None,
     deal_subject: DealSubject | None = None,
@@ -172,7 +173,7 @@ BULK_BATCH_SIZE = 2000
 
 
 @transaction.atomic
-def create_orders(*, drafts: list[OrderDraft], actor) -> list[Order]:
+def create_orders(*, drafts: list[OrderDraft], actor: Actor) -> list[Order]:
     """Create many Orders/Offers at once, as create_order would one by one, in a number of
     queries that does not grow with the number of orders or lines: numbers are reserved in
     blocks, orders, lines and events are written with bulk inserts."""
@@ -248,7 +249,7 @@ def _mark_edited(order: Order) -> None:
 
 
 @transaction.atomic
-def update_order_header(*, order: Order, actor, changes: dict) -> Order:
+def update_order_header(*, order: Order, actor: Actor, changes: dict) -> Order:
     """Change header fields of a draft order; the event says what changed from what."""
     order = _lock_editable(order)
     labels = {name: Order._meta.get_field(name).verbose_name for name in changes}
@@ -269,7 +270,7 @@ def update_order_header(*, order: Order, actor, changes: dict) -> Order:
 
 
 @transaction.atomic
-def add_line(*, order: Order, actor, draft: LineDraft) -> OrderLine:
+def add_line(*, order: Order, actor: Actor, draft: LineDraft) -> OrderLine:
     order = _lock_editable(order)
     last_position = order.lines.order_by("-position").values_list("position", flat=True).first()
     line = _build_line(order, (last_position or 0) + 1, draft)
@@ -295,7 +296,7 @@ LINE_EDITABLE_FIELDS = (
 
 
 @transaction.atomic
-def update_line(*, line: OrderLine, actor, changes: dict) -> OrderLine:
+def update_line(*, line: OrderLine, actor: Actor, changes: dict) -> OrderLine:
     order = _lock_editable(line.order)
     line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
     changes = {name: value for name, value in changes.items() if name in LINE_EDITABLE_FIELDS}
@@ -319,7 +320,7 @@ def update_line(*, line: OrderLine, actor, changes: dict) -> OrderLine:
 
 
 @transaction.atomic
-def remove_line(*, line: OrderLine, actor) -> None:
+def remove_line(*, line: OrderLine, actor: Actor) -> None:
     order = _lock_editable(line.order)
     line = OrderLine.objects.get(pk=line.pk, order=order)
     description = line.description
@@ -329,7 +330,7 @@ def remove_line(*, line: OrderLine, actor) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, order: Order, actor, reason: str = "") -> Order:
+def cancel_order(*, order: Order, actor: Actor, reason: str = "") -> Order:
     """Cancel an order never delivered to the ERP. Its lines stop being live, which releases
     whatever they billed (invariant 1); its Num. Ordine and Prot. Int. are never reused."""
     order = Order.objects.select_for_update().get(pk=order.pk)

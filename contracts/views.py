@@ -13,6 +13,7 @@ from contracts import services
 from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
 from contracts.models import Contract, Renewal, orders_linked_elsewhere
 from contracts.permissions import MANAGE_CONTRACTS
+from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import function_required
 from core.input import record_id
@@ -49,7 +50,7 @@ def _refused(form, error: DomainError, *, period_field: str) -> bool:
     return False
 
 
-def contract_form_saved(form, actor) -> bool:
+def contract_form_saved(form, actor: Actor) -> bool:
     """Validate and save a ContractForm; what the service refuses becomes a field error."""
     if not form.is_valid():
         return False
@@ -60,7 +61,7 @@ def contract_form_saved(form, actor) -> bool:
     return True
 
 
-def renewal_form_saved(form, actor) -> bool:
+def renewal_form_saved(form, actor: Actor) -> bool:
     """Validate and save a RenewalForm; what the service refuses becomes a field error."""
     if not form.is_valid():
         return False

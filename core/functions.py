@@ -8,6 +8,8 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
+from core.actors import Actor
+
 
 def function_label(perm: str) -> str:
     """The function's name in the user's language, from the permission's stored (English) name."""
@@ -42,7 +44,7 @@ def function_required(perm: str):
     return decorator
 
 
-def require_function(actor, perm: str) -> None:
+def require_function(actor: Actor, perm: str) -> None:
     """The check services make again, whoever calls them (deny by default)."""
     if not actor.has_perm(perm):
         raise PermissionDenied(missing_function_message(perm))

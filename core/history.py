@@ -18,6 +18,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from simple_history.models import HistoricalRecords
 
+from core.actors import Actor
+
 # The page shows the latest changes only: the table stays short and costs a fixed number of
 # queries however long the record's life.
 HISTORY_LIMIT = 50
@@ -40,7 +42,7 @@ class History:
     limit: int = HISTORY_LIMIT
 
 
-def record_changes_by(instance: models.Model, actor) -> None:
+def record_changes_by(instance: models.Model, actor: Actor | None) -> None:
     """The history records written for `instance` from now on (its saves and, for a user, the
     changes of its functions) name `actor` as who made them; None stands for the system (a
     command, the demo data), whatever request is under way."""

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from backoffice.billed import live_order_billing
+from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import function_required
 from tickets import services
@@ -59,7 +60,7 @@ def ticket_create(request):
     return render(request, "tickets/ticket_form.html", {"form": form})
 
 
-def _ticket_saved(form, actor) -> bool:
+def _ticket_saved(form, actor: Actor) -> bool:
     """Validate and save a TicketForm; what the service refuses becomes a field error."""
     if not form.is_valid():
         return False

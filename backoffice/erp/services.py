@@ -52,6 +52,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import SEND_TO_ERP
 from backoffice.services import record_event
+from core.actors import Actor
 from core.functions import require_function
 
 logger = logging.getLogger(__name__)
@@ -106,12 +107,12 @@ def order_problems(order: Order, lines: list[OrderLine]) -> list[str]:
 # --- Queueing (the outbox) --------------------------------------------------------------------
 
 
-def _check_function(actor) -> None:
+def _check_function(actor: Actor) -> None:
     # The views check too; the service is what matters (deny by default).
     require_function(actor, SEND_TO_ERP)
 
 
-def _queue(order: Order, actor) -> Transmission:
+def _queue(order: Order, actor: Actor) -> Transmission:
     """Validate the locked order, write its transmission and put the order in "sending"."""
     if order.status == Order.Status.CANCELLED:
         raise OrderNotSendable(message=_("A cancelled order cannot be sent to the ERP."))
@@ -161,7 +162,7 @@ def _queue(order: Order, actor) -> Transmission:
 
 
 @transaction.atomic
-def send_order(*, order: Order, actor, expected_revision: int | None = None) -> Transmission:
+def send_order(*, order: Order, actor: Actor, expected_revision: int | None = None) -> Transmission:
     """Queue a draft order for the ERP ("Invia al gestionale").
 
     Nothing is queued unless the order passes every check (all problems are reported at once).
@@ -177,7 +178,7 @@ def send_order(*, order: Order, actor, expected_revision: int | None = None) -> 
 
 
 @transaction.atomic
-def resend_transmission(*, transmission: Transmission, actor) -> Transmission:
+def resend_transmission(*, transmission: Transmission, actor: Actor) -> Transmission:
     """Send again an order whose latest send failed ("Reinvia"): a new revision of the order,
     so a new transmission with a new idempotency key, after the same checks as the first."""
     _check_function(actor)

@@ -23,6 +23,7 @@ from backoffice import money
 from backoffice import services as order_services
 from backoffice.billed import live_orders_of
 from backoffice.models import Order
+from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
 from crm_billing.models import BillingProfile
@@ -148,7 +149,7 @@ class BillingOutcome:
         self.skipped.append({"ticket": ticket.pk, "ticket_code": ticket.code, "reason": reason})
 
 
-def _bill_batch(ticket_ids, *, actor, cutoff, profile, outcome: BillingOutcome):
+def _bill_batch(ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome):
     # Lock the tickets, then their activities (id order: no deadlock between overlapping
     # selections), then read their billing state: a run that waited here sees what the other
     # one billed, and a ticket cannot change customer meanwhile (tickets.services.save_ticket).
@@ -200,7 +201,7 @@ def _failure_reason(error: Exception) -> str:
 def bill_tickets(
     *,
     tickets,
-    actor,
+    actor: Actor,
     cutoff: date | None = None,
     on_progress: Callable[[int, BillingOutcome], None] | None = None,
 ) -> BillingOutcome:
@@ -235,7 +236,7 @@ def bill_tickets(
     return outcome
 
 
-def _bill_one_by_one(ticket_ids, *, actor, cutoff, profile) -> BillingOutcome:
+def _bill_one_by_one(ticket_ids, *, actor: Actor, cutoff, profile) -> BillingOutcome:
     outcome = BillingOutcome()
     for ticket_id in ticket_ids:
         single = BillingOutcome()

@@ -19,6 +19,7 @@ from backoffice.billed import live_order_billing
 from backoffice.models import Order
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
+from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
 from core.history import record_changes_by
@@ -176,7 +177,7 @@ def _refuse_if_linked(billed) -> None:
             raise AlreadyLinked(order)
 
 
-def _create_and_link(billed, *, profile, price, customer, origin, description, event, actor):
+def _create_and_link(billed, *, profile, price, customer, origin, description, event, actor: Actor):
     """One order of one line from the case's defaults, linked to what it bills."""
     order = order_services.create_order(
         order_type=profile.order_type,
@@ -205,7 +206,7 @@ def _record_cost_billed(renewal: Renewal, order: Order) -> None:
 
 
 @transaction.atomic
-def create_order_for_contract(*, contract: Contract, actor) -> Generated:
+def create_order_for_contract(*, contract: Contract, actor: Actor) -> Generated:
     """Create the contract's Order/Offer from the "Nuovi contratti" defaults and link it.
 
     Raises AlreadyLinked when the contract already has a live order, ConfigurationMissing when
@@ -239,7 +240,7 @@ def create_order_for_contract(*, contract: Contract, actor) -> Generated:
 
 
 @transaction.atomic
-def create_order_for_renewal(*, renewal: Renewal, actor) -> Generated:
+def create_order_for_renewal(*, renewal: Renewal, actor: Actor) -> Generated:
     """Create the renewal's Order/Offer from the "Rinnovi" defaults and pricing rule, and link
     it. Same guarantees as create_order_for_contract."""
     require_function(actor, MANAGE_CONTRACTS)

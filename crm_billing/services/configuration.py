@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
+from core.actors import Actor
 from crm_billing.models import BillingProfile, BillingProfileChange
 from tickets.models import ActivityCondition
 
@@ -17,7 +18,7 @@ def _shown(profile: BillingProfile, name: str) -> str:
 
 
 @transaction.atomic
-def update_billing_profile(*, profile: BillingProfile, actor, values: dict) -> list:
+def update_billing_profile(*, profile: BillingProfile, actor: Actor, values: dict) -> list:
     """Write the given defaults of one case and record each change (who, when, old → new)."""
     profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
     changes = []
@@ -43,7 +44,7 @@ def update_billing_profile(*, profile: BillingProfile, actor, values: dict) -> l
 
 
 @transaction.atomic
-def set_conditions_to_be_billed(*, conditions, actor) -> list:
+def set_conditions_to_be_billed(*, conditions, actor: Actor) -> list:
     """Flag exactly the given active conditions "Da fatturare"; each change is recorded on the
     activity case's history."""
     profile = BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY)
@@ -68,7 +69,7 @@ def set_conditions_to_be_billed(*, conditions, actor) -> list:
 
 
 @transaction.atomic
-def save_billing_configuration(*, values_by_profile: dict, conditions, actor) -> int:
+def save_billing_configuration(*, values_by_profile: dict, conditions, actor: Actor) -> int:
     """The whole page in one transaction: every case's defaults and the conditions to be
     billed. Returns the number of changes recorded."""
     changed = len(set_conditions_to_be_billed(conditions=conditions, actor=actor))
