@@ -36,6 +36,8 @@ class ContractForm(StyledForm, forms.ModelForm):
             "start_date",
             "end_date",
             "renewal_months",
+            "tacit_renewal",
+            "notice_days",
             "customer_cost",
             "order",
         ]
@@ -114,3 +116,12 @@ class RenewalForm(StyledForm, forms.ModelForm):
             if clash:
                 self.add_error("start_date", clash)
         return cleaned
+
+
+class ContractCancelForm(StyledForm, forms.Form):
+    """Disdetta: the date the customer's (or our) cancellation arrived."""
+
+    cancelled_on = forms.DateField(
+        label=_("Cancellation received on"),
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )

@@ -1,8 +1,10 @@
 """Post-sales contracts and their renewals. Orders are known only through foreign keys to the
 Back Office; the billing itself is done by crm_billing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from backoffice.models import Customer, Order, Product
+from contracts.periods import next_period
 
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -24,6 +27,15 @@ class ContractQuerySet(models.QuerySet):
         """Annotate the end of the latest period: the last renewal's, or the contract's own."""
         return self.annotate(
             current_end=Greatest(Coalesce(Max("renewals__end_date"), F("end_date")), F("end_date"))
+        )
+
+    def due_for_renewal(self, *, today, within_days: int):
+        """Not cancelled, and their current period ends within `within_days` days of today, or
+        has ended already without a renewal after it."""
+        return (
+            self.with_current_end()
+            .filter(cancelled_on__isnull=True)
+            .filter(current_end__lte=today + timedelta(days=within_days))
         )
 
     def for_list(self):
@@ -62,6 +74,27 @@ class Contract(models.Model):
             "The agreed amount, billed by “New order” as it is. When empty, the list price of the "
             "product/service set for new contracts in the billing configuration is billed."
         ),
+    )
+    tacit_renewal = models.BooleanField(
+        _("tacit renewal"),
+        default=False,
+        help_text=_("The contract renews for another period unless it is cancelled in time."),
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        _("notice period (days)"),
+        default=0,
+        help_text=_("Days before the end of a period by which a cancellation must arrive."),
+    )
+    # Disdetta: the contract ends with its current period and is never proposed for renewal.
+    cancelled_on = models.DateField(_("cancellation date"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancellation recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     order = models.ForeignKey(
         Order,
@@ -112,6 +145,27 @@ class Contract(models.Model):
     @property
     def state(self):
         return self.state_on(timezone.localdate(), getattr(self, "current_end", None))
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_on is not None
+
+    def current_period_end(self):
+        """The end of the latest period: the last renewal's, or the contract's own (annotated
+        by with_current_end() on lists)."""
+        annotated = getattr(self, "current_end", None)
+        if annotated is not None:
+            return annotated
+        last = self.renewals.order_by("-end_date").values_list("end_date", flat=True).first()
+        return max(last, self.end_date) if last else self.end_date
+
+    def notice_deadline(self, current_end=None):
+        """The last day a cancellation may arrive for the period ending on current_end."""
+        end = current_end or self.current_period_end()
+        return end - timedelta(days=self.notice_days)
+
+    def next_period(self, current_end=None):
+        return next_period(current_end or self.current_period_end(), self.renewal_months)
 
     def period_clash(self, start, end, *, renewal=None) -> str:
         """Why the period start–end cannot be a renewal of this contract (`renewal`: the one

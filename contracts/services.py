@@ -2,6 +2,7 @@
 the order; an order generated from the record cannot be swapped for another while it is live."""
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from backoffice.billed import live_order_billing
@@ -112,3 +113,23 @@ def save_renewal(*, renewal: Renewal, actor: Actor) -> Renewal:
         linked=_("Linked to the renewal of contract %(n)s") % {"n": number},
         unlinked=_("Unlinked from the renewal of contract %(n)s") % {"n": number},
     )
+
+
+class ContractCancelled(DomainError):
+    pass
+
+
+@transaction.atomic
+def cancel_contract(*, contract: Contract, cancelled_on, actor: Actor) -> Contract:
+    """Record a cancellation (disdetta): the contract ends with its current period and is never
+    proposed for renewal again. Recorded once, with who recorded it."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.is_cancelled:
+        raise ContractCancelled(
+            _("The contract was already cancelled on %(date)s.")
+            % {"date": date_format(contract.cancelled_on, "SHORT_DATE_FORMAT")}
+        )
+    contract.cancelled_on, contract.cancelled_by = cancelled_on, actor
+    record_changes_by(contract, actor)
+    contract.save(update_fields=["cancelled_on", "cancelled_by"])
+    return contract

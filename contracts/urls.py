@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.contract_list, name="contract_list"),
     path("nuovo/", views.contract_create, name="contract_create"),
     path("<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("<int:pk>/disdetta/", views.contract_cancel, name="contract_cancel"),
     path("ordini-cliente/", views.customer_orders_options, name="customer_orders"),
     path("<int:contract_pk>/rinnovi/nuovo/", views.renewal_create, name="renewal_create"),
     path("rinnovi/<int:pk>/", views.renewal_detail, name="renewal_detail"),

@@ -7,10 +7,11 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from backoffice.billed import linkable_orders
 from contracts import services
-from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
+from contracts.forms import ContractCancelForm, ContractFilterForm, ContractForm, RenewalForm
 from contracts.models import Contract, Renewal, orders_linked_elsewhere
 from contracts.permissions import MANAGE_CONTRACTS
 from core.actors import Actor
@@ -106,7 +107,8 @@ def contract_create(request):
 @function_required(MANAGE_CONTRACTS)
 def contract_detail(request, pk):
     contract = get_object_or_404(
-        Contract.objects.select_related("customer", "product", "order__order_type"), pk=pk
+        Contract.objects.select_related("customer", "product", "order__order_type", "cancelled_by"),
+        pk=pk,
     )
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
@@ -155,3 +157,26 @@ def renewal_detail(request, pk):
 def renewal_page(request, form, contract, renewal=None, status=200):
     context = {"form": form, "contract": contract, "renewal": renewal}
     return render(request, "contracts/renewal_form.html", context, status=status)
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def contract_cancel(request, pk):
+    contract = get_object_or_404(Contract, pk=pk)
+    form = ContractCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date the cancellation was received."))
+        return redirect(contract)
+    try:
+        services.cancel_contract(
+            contract=contract, cancelled_on=form.cleaned_data["cancelled_on"], actor=request.user
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Cancellation recorded: contract %(n)s will not be renewed.")
+            % {"n": contract.number},
+        )
+    return redirect(contract)

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from contracts.permissions import MANAGE_CONTRACTS
 from core import menu
 from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 
@@ -10,6 +11,10 @@ class CrmBillingConfig(AppConfig):
     verbose_name = _("Post-sales billing")
 
     def ready(self):
+        menu.add(
+            menu.POST_SALES,
+            menu.MenuItem(_("Renewals due"), "billing:renewals_due", MANAGE_CONTRACTS),
+        )
         menu.add(
             menu.ADMINISTRATION,
             menu.MenuItem(

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import DealSubject, OrderType, Product
+from backoffice.models import Customer, DealSubject, OrderType, Product
 from core.forms import StyledForm
 from core.input import record_id
 from crm_billing.functions import function_permissions
@@ -150,3 +150,24 @@ class ConditionsToBeBilledForm(forms.Form):
         self.fields["to_be_billed"].initial = [
             c.pk for c in self.fields["to_be_billed"].queryset if c.to_be_billed
         ]
+
+
+class RenewalsDueFilterForm(StyledForm, forms.Form):
+    """The Scadenzario rinnovi's filters: how far ahead, whose, and the order of the rows."""
+
+    SORTS = [
+        ("end", _("end of the current period")),
+        ("customer", _("customer")),
+        ("number", _("contract no.")),
+    ]
+
+    within_days = forms.IntegerField(
+        label=_("Ending within (days)"), min_value=0, max_value=3650, required=False
+    )
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=60)
+    sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
+
+    DEFAULT_WITHIN_DAYS = 60

@@ -92,14 +92,16 @@ def _last_cost(renewal: Renewal, *, include_own: bool) -> Price | None:
     """The renewal's own cost, else the latest earlier renewal's, else the contract's cost."""
     if include_own and renewal.cost is not None:
         return Price(renewal.cost, _("cost of this renewal"), agreed=True)
-    earlier = (
-        Renewal.objects.filter(
-            contract_id=renewal.contract_id,
-            start_date__lt=renewal.start_date,
-            cost__isnull=False,
-        )
-        .order_by("-start_date")
-        .first()
+    # Read through the contract's renewals, so a list that prefetched them prices every row
+    # without a query each (the Scadenzario rinnovi).
+    earlier = max(
+        (
+            other
+            for other in renewal.contract.renewals.all()
+            if other.start_date < renewal.start_date and other.cost is not None
+        ),
+        key=lambda other: other.start_date,
+        default=None,
     )
     if earlier is not None:
         return Price(

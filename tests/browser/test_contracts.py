@@ -1,16 +1,19 @@
 """Configurazione fatturazione and 'Nuovo ordine' as the users do them, in real Chromium."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from backoffice.models import Order
 from contracts.models import Contract, Renewal
 from crm_billing.models import BillingProfile
 from tests.browser.conftest import log_in
+from tests.factories import ContractFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,3 +109,33 @@ def test_nuovo_ordine_with_an_invalid_change_generates_nothing_and_shows_why(pag
     expect(page.locator("#id_customer_cost")).to_have_value("0.125")
     contract.refresh_from_db()
     assert contract.order_id is None and contract.customer_cost is None
+
+
+def test_the_scadenzario_renews_a_contract_due_and_rinnova_on_the_contract_page(page):
+    call_command("load_demo")
+    today = timezone.localdate()
+    due = ContractFactory(
+        customer=Contract.objects.first().customer,
+        start_date=today - timedelta(days=340),
+        end_date=today + timedelta(days=25),
+        customer_cost=Decimal("1980.00"),
+        tacit_renewal=True,
+        notice_days=30,
+    )
+    log_in(page, "postvendita")
+    page.goto(f"{page.base_url}/fatturazione/scadenzario/")
+    row = page.locator(f"#due-{due.pk}")
+    expect(row).to_contain_text(due.number)
+    expect(row).to_contain_text("1.980,00 €")
+    row.locator("button", has_text="Rinnova").click()
+    expect(page.locator(".alert-success")).to_contain_text(due.number)
+    renewal = due.renewals.get()
+    assert renewal.start_date == today + timedelta(days=26)
+    assert renewal.cost == Decimal("1980.00")
+    # On the contract page, "Rinnova" renews the period after that one.
+    page.goto(f"{page.base_url}{due.get_absolute_url()}")
+    page.click("#renew-button")
+    expect(page.locator(".alert-success")).to_contain_text("Rinnovo")
+    assert due.renewals.count() == 2
+    second = due.renewals.order_by("start_date").last()
+    assert second.start_date == renewal.end_date + timedelta(days=1)

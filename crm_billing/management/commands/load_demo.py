@@ -266,8 +266,15 @@ class Command(BaseCommand):
         billed = contract("CTR-0003", customers[2], Decimal("2400.00"), today - timedelta(days=60))
         create_order_for_contract(contract=billed, actor=users["postvendita"])
         contract("CTR-0004", customers[3], None, today + timedelta(days=15), product="MAN-PRG")
-        # Expiring in about three weeks, for the "in scadenza entro" filter.
-        contract("CTR-0007", customers[6], Decimal("800.00"), today - timedelta(days=345))
+        # Expiring in about three weeks, for the "in scadenza entro" filter and the Scadenzario
+        # rinnovi: renews tacitly, cancellations 30 days ahead.
+        due = contract("CTR-0007", customers[6], Decimal("800.00"), today - timedelta(days=345))
+        Contract.objects.filter(pk=due.pk).update(tacit_renewal=True, notice_days=30)
+        # Coming due too, but cancelled: never proposed for renewal.
+        cancelled = contract("CTR-0008", customers[7], Decimal("950.00"), today - timedelta(350))
+        Contract.objects.filter(pk=cancelled.pk).update(
+            cancelled_on=today - timedelta(days=40), cancelled_by=users["postvendita"]
+        )
         # Expiring soon, with a renewal history.
         old = contract("CTR-0005", customers[4], Decimal("1000.00"), year_ago - timedelta(days=340))
         Renewal.objects.create(
