@@ -46,7 +46,7 @@ from backoffice import services
 from backoffice.models import Agent
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
-from contracts.forms import ContractFilterForm, ContractForm, RenewalForm
+from contracts.forms import ContractCancelForm, ContractFilterForm, ContractForm, RenewalForm
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -154,6 +154,12 @@ class SetLanguageFields(forms.Form):
     """What django.views.i18n.set_language reads (the language switch in the menu bar)."""
 
     language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = RedirectTarget()
+
+
+class RenewNextField(forms.Form):
+    """ "Rinnova" on a Scadenzario row posts the list's address, to go back to it."""
+
     next = RedirectTarget()
 
 
@@ -468,6 +474,22 @@ CASES = {
             args=lambda world: [world.renewal.pk],
         ),
         *_billing_cases("billing:bill_activities_preview", "billing:bill_activities_preview"),
+        FormCase(
+            "contract_cancel",
+            "contracts:contract_cancel",
+            ContractCancelForm,
+            lambda world, data: ContractCancelForm(data),
+            args=lambda world: [world.contract.pk],
+            values=lambda world: {"cancelled_on": "2026-10-01"},
+        ),
+        FormCase(
+            "contract_renew[next]",
+            "billing:contract_renew",
+            RenewNextField,
+            lambda world, data: RenewNextField(data),
+            args=lambda world: [world.contract.pk],
+            values=lambda world: {"next": "/fatturazione/scadenzario/"},
+        ),
     ]
 }
 
@@ -497,6 +519,7 @@ READ_ONLY = {
     "contracts:customer_orders",
     "tickets:ticket_list",
     "billing:billing_run_detail",
+    "billing:renewals_due",
     "admin:index",
 }
 
@@ -1076,6 +1099,8 @@ def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
         if method == "get" and not name.startswith("admin:")
     ]
     paths.append(reverse("tickets:ticket_detail", args=[world.ticket.pk]) + "?tab=dati")
+    # The Scadenzario with a window wide enough to hold the world's contract: its "Rinnova".
+    paths.append(reverse("billing:renewals_due") + "?within_days=3650")
     # The list's filters travel along with "Fattura attività".
     filters = baseline_payload(CASES["billing:bill_activities_preview[filtered]"], world)
     filters = {

@@ -71,8 +71,10 @@ def renewals_due(request):
 def _back(request) -> str:
     """Where "Rinnova" was pressed from, when it was the Scadenzario (a local address only)."""
     back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    return back if back and safe else ""
+    local = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    )
+    return back if local else ""
 
 
 @function_required(MANAGE_CONTRACTS)

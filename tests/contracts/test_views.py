@@ -40,6 +40,7 @@ def contract_data(contract, **changes):
         "start_date": "2026-01-01",
         "end_date": "2026-12-31",
         "renewal_months": "12",
+        "notice_days": "0",
         "customer_cost": "",
         "order": "",
     }
