@@ -38,6 +38,8 @@ class ContractForm(StyledForm, forms.ModelForm):
             "renewal_months",
             "tacit_renewal",
             "notice_days",
+            "indexed",
+            "index_share_percent",
             "customer_cost",
             "order",
         ]

@@ -85,6 +85,16 @@ class Contract(models.Model):
         default=0,
         help_text=_("Days before the end of a period by which a cancellation must arrive."),
     )
+    indexed = models.BooleanField(
+        _("indexed"),
+        default=False,
+        help_text=_('Renewals revalue its cost by the ISTAT FOI index (the "indexed" rule).'),
+    )
+    index_share_percent = models.PositiveSmallIntegerField(
+        _("share of the index"),
+        choices=[(75, "75%"), (100, "100%")],
+        default=100,
+    )
     # Disdetta: the contract ends with its current period and is never proposed for renewal.
     cancelled_on = models.DateField(_("cancellation date"), null=True, blank=True, editable=False)
     cancelled_by = models.ForeignKey(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm_billing.views import configuration, users
+from crm_billing.views import configuration, indices, users
 
 app_name = "administration"
 
@@ -12,6 +12,7 @@ urlpatterns = [
         configuration.billing_configuration,
         name="billing_configuration",
     ),
+    path("indici-istat/", indices.price_indices, name="price_indices"),
     path("utenti/", users.user_list, name="user_list"),
     path("utenti/nuovo/", users.user_create, name="user_create"),
     path("utenti/<int:pk>/", users.user_update, name="user_update"),

@@ -22,5 +22,8 @@ class CrmBillingConfig(AppConfig):
                 "administration:billing_configuration",
                 CONFIGURE_BILLING,
             ),
+            menu.MenuItem(
+                _("ISTAT FOI indices"), "administration:price_indices", CONFIGURE_BILLING
+            ),
             menu.MenuItem(_("User management"), "administration:user_list", MANAGE_USERS),
         )

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
@@ -67,8 +69,6 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
             "deal_subject",
             "product",
             "renewal_pricing",
-            "index_percent",
-            "index_share_percent",
         ]
         widgets = {"renewal_pricing": forms.RadioSelect}
 
@@ -77,8 +77,7 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
         self.fields["deal_subject"].queryset = DealSubject.objects.filter(active=True)
         self.fields["product"].queryset = Product.objects.filter(active=True)
         if self.instance.case != BillingProfile.Case.RENEWAL:
-            for name in ("renewal_pricing", "index_percent", "index_share_percent"):
-                del self.fields[name]
+            del self.fields["renewal_pricing"]
 
     def style_widgets(self):
         super().style_widgets()
@@ -171,3 +170,31 @@ class RenewalsDueFilterForm(StyledForm, forms.Form):
     sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
 
     DEFAULT_WITHIN_DAYS = 60
+
+
+class PriceIndexForm(StyledForm, forms.Form):
+    """One month of the ISTAT FOI table."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12)
+    value = forms.DecimalField(
+        label=_("FOI index"), max_digits=6, decimal_places=1, min_value=Decimal("0.1")
+    )
+
+
+class PriceIndexImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "One row per month: year; month; index (e.g. 2026;9;122,1). A first row of headings "
+            "is skipped."
+        ),
+    )
+
+    MAX_BYTES = 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MB."))
+        return upload

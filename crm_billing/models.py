@@ -57,7 +57,10 @@ class BillingProfile(models.Model):
     class RenewalPricing(models.TextChoices):
         LAST_RENEWAL_COST = "last_cost", _("the contract's last renewal cost")
         LIST_PRICE = "list_price", _("the list price of the configured product/service")
-        INDEXED_LAST_COST = "indexed", _("the last cost revalued by the index")
+        INDEXED_LAST_COST = (
+            "indexed",
+            _("the last cost revalued by the ISTAT FOI index (contracts that are indexed)"),
+        )
 
     case = models.CharField(_("case"), max_length=20, choices=Case.choices, unique=True)
     order_type = models.ForeignKey(
@@ -87,22 +90,6 @@ class BillingProfile(models.Model):
         choices=RenewalPricing.choices,
         default=RenewalPricing.LAST_RENEWAL_COST,
     )
-    index_percent = models.DecimalField(
-        _("index variation %"),
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("-50")), MaxValueValidator(Decimal("50"))],
-        help_text=_("E.g. the yearly ISTAT FOI variation."),
-    )
-    index_share_percent = models.DecimalField(
-        _("share of the index applied %"),
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("100"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text=_("Usually 75% or 100% of the index."),
-    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = BillingProfileQuerySet.as_manager()
@@ -112,12 +99,6 @@ class BillingProfile(models.Model):
         verbose_name_plural = _("billing configuration")
         ordering = ["case"]
         default_permissions = ()
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(index_share_percent__gte=0, index_share_percent__lte=100),
-                name="billingprofile_share_between_0_and_100",
-            )
-        ]
 
     def __str__(self):
         return str(self.get_case_display())
@@ -125,11 +106,6 @@ class BillingProfile(models.Model):
     def clean(self):
         if self.product_id and not self.product.active:
             raise ValidationError({"product": _("The product/service is not active.")})
-
-    @property
-    def index_rate_percent(self) -> Decimal:
-        """The revaluation actually applied: the index times the share of it."""
-        return self.index_percent * self.index_share_percent / Decimal("100")
 
     @property
     def missing(self) -> list[str]:
@@ -249,3 +225,35 @@ register(
     m2m_fields=["user_permissions"],
     excluded_fields=["password", "last_login"],
 )
+
+
+class ConsumerPriceIndex(models.Model):
+    """The ISTAT FOI index (indice dei prezzi al consumo per le famiglie di operai e impiegati,
+    senza tabacchi) of one month: what the "indexed" renewal rule revalues costs by."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1990), MaxValueValidator(2100)]
+    )
+    month = models.PositiveSmallIntegerField(
+        _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    value = models.DecimalField(
+        _("index"),
+        max_digits=6,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1"))],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("ISTAT FOI index")
+        verbose_name_plural = _("ISTAT FOI indices")
+        ordering = ["-year", "-month"]
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="foi_one_value_per_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="foi_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:02}/{self.year}: {self.value}"

@@ -257,6 +257,10 @@ ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
 # form and never billed (a typo such as 999999999 minutes would bill a fortune).
 ACTIVITY_MAX_MINUTES = env.int("ACTIVITY_MAX_MINUTES", default=24 * 60)
 
+# The "indexed" renewal rule compares the ISTAT FOI index of the month this many months before
+# the renewal starts with the same month a year earlier.
+ISTAT_REFERENCE_MONTHS_BEFORE = env.int("ISTAT_REFERENCE_MONTHS_BEFORE", default=1)
+
 # "Fattura attività" on more tickets than this runs as a background task with a progress bar.
 BILLING_BACKGROUND_THRESHOLD = env.int("BILLING_BACKGROUND_THRESHOLD", default=200)
 # The most tickets one "Fattura attività" may preview and bill (the preview lists them all).

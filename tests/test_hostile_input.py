@@ -30,6 +30,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.db import connection, transaction
 from django.forms.widgets import ChoiceWidget
@@ -51,6 +52,8 @@ from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
     ConditionsToBeBilledForm,
+    PriceIndexForm,
+    PriceIndexImportForm,
     UserCreateForm,
     UserFunctionsForm,
 )
@@ -402,9 +405,7 @@ CASES = {
                 BillingProfileForm,
                 _profile_form(case),
                 companions=_other_profile_forms(case),
-                drop=()
-                if case == BillingProfile.Case.RENEWAL
-                else ("renewal_pricing", "index_percent", "index_share_percent"),
+                drop=() if case == BillingProfile.Case.RENEWAL else ("renewal_pricing",),
             )
             for case in BillingProfile.Case.values
         ],
@@ -474,6 +475,22 @@ CASES = {
             args=lambda world: [world.renewal.pk],
         ),
         *_billing_cases("billing:bill_activities_preview", "billing:bill_activities_preview"),
+        FormCase(
+            "price_indices[month]",
+            "administration:price_indices",
+            PriceIndexForm,
+            lambda world, data: PriceIndexForm(data, prefix="index"),
+            values=lambda world: {"year": "2026", "month": "9", "value": "122,1"},
+        ),
+        FormCase(
+            "price_indices[import]",
+            "administration:price_indices",
+            PriceIndexImportForm,
+            lambda world, data: PriceIndexImportForm(data, prefix="import"),
+            values=lambda world: {
+                "file": SimpleUploadedFile("foi.csv", b"anno;mese;indice\n2026;9;122,1\n")
+            },
+        ),
         FormCase(
             "contract_cancel",
             "contracts:contract_cancel",

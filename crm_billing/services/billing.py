@@ -24,6 +24,7 @@ from core.exceptions import DomainError
 from core.functions import require_function
 from core.history import record_changes_by
 from crm_billing.models import BillingProfile
+from crm_billing.services.indices import revaluation_for, shown
 
 
 class ConfigurationMissing(DomainError):
@@ -119,13 +120,15 @@ def indexed_amount(cost: Decimal, rate_percent: Decimal) -> Decimal:
     return money.to_cents(cost * (Decimal("1") + rate_percent / Decimal("100")))
 
 
-def renewal_price(*, renewal: Renewal, profile: BillingProfile) -> Price:
-    """The renewal order's amount by the configured rule, with the rule and its source."""
-    price = _renewal_price_by_rule(renewal, profile)
+def renewal_price(*, renewal: Renewal, profile: BillingProfile, indices=None) -> Price:
+    """The renewal order's amount by the configured rule, with the rule and its source.
+    `indices`: the FOI table when the caller read it already (a list prices many renewals).
+    IndexMissing when the indexed rule needs an index not entered yet."""
+    price = _renewal_price_by_rule(renewal, profile, indices)
     return replace(price, rule=str(profile.get_renewal_pricing_display()))
 
 
-def _renewal_price_by_rule(renewal: Renewal, profile: BillingProfile) -> Price:
+def _renewal_price_by_rule(renewal: Renewal, profile: BillingProfile, indices) -> Price:
     rule = profile.renewal_pricing
     if rule == BillingProfile.RenewalPricing.LIST_PRICE:
         return _list_price(profile)
@@ -136,14 +139,30 @@ def _renewal_price_by_rule(renewal: Renewal, profile: BillingProfile) -> Price:
     base = _last_cost(renewal, include_own=False)
     if base is None:
         return _list_price(profile)
-    rate = profile.index_rate_percent
+    contract = renewal.contract
+    if not contract.indexed:
+        return replace(
+            base, source=_("%(source)s, the contract is not indexed") % {"source": base.source}
+        )
+    revaluation = revaluation_for(renewal.start_date, indices=indices)
+    share = Decimal(contract.index_share_percent)
+    rate = revaluation.variation_percent * share / Decimal("100")
     return Price(
         indexed_amount(base.amount, rate),
-        _("%(source)s (%(base)s) revalued by %(rate)s%%")
+        _(
+            "%(source)s (%(base)s) revalued by %(share)s%% of the ISTAT FOI variation "
+            "%(reference)s on %(earlier)s (%(reference_value)s on %(earlier_value)s: "
+            "%(variation)s%%)"
+        )
         % {
             "source": base.source,
             "base": _euro(base.amount),
-            "rate": number_format(rate, 2),
+            "share": contract.index_share_percent,
+            "reference": shown(revaluation.reference),
+            "earlier": shown(revaluation.earlier),
+            "reference_value": number_format(revaluation.reference_value, 1),
+            "earlier_value": number_format(revaluation.earlier_value, 1),
+            "variation": number_format(revaluation.variation_percent, 1),
         },
         agreed=True,
     )

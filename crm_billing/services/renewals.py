@@ -16,6 +16,7 @@ from core.functions import require_function
 from core.history import record_changes_by
 from crm_billing.models import BillingProfile
 from crm_billing.services.billing import Price, configured_profile, renewal_price
+from crm_billing.services.indices import IndexMissing
 
 
 class NotRenewable(DomainError):
@@ -37,7 +38,9 @@ class Proposal:
     current_order: Order | None = None
 
 
-def propose_renewal(contract: Contract, *, profile: BillingProfile | None) -> Proposal:
+def propose_renewal(
+    contract: Contract, *, profile: BillingProfile | None, indices=None
+) -> Proposal:
     """The next period of `contract` and its cost by the renewal rule (`profile` None: the
     configuration is incomplete, said as the reason)."""
     current_end = contract.current_period_end()
@@ -48,9 +51,11 @@ def propose_renewal(contract: Contract, *, profile: BillingProfile | None) -> Pr
     elif profile is None:
         reason = _("the renewal billing configuration is incomplete")
     else:
-        price = renewal_price(
-            renewal=Renewal(contract=contract, start_date=start, end_date=end), profile=profile
-        )
+        renewal = Renewal(contract=contract, start_date=start, end_date=end)
+        try:
+            price = renewal_price(renewal=renewal, profile=profile, indices=indices)
+        except IndexMissing as missing:
+            reason = str(missing.message)
     last = max(contract.renewals.all(), key=lambda renewal: renewal.end_date, default=None)
     return Proposal(
         current_order=(last or contract).live_order,
@@ -84,6 +89,8 @@ def renew_contract(*, contract: Contract, actor: Actor) -> Renewal:
     proposal = propose_renewal(
         contract, profile=configured_profile(case=BillingProfile.Case.RENEWAL)
     )
+    if proposal.price is None:
+        raise NotRenewable(proposal.reason)
     clash = contract.period_clash(proposal.start, proposal.end)
     if clash:
         raise NotRenewable(clash)

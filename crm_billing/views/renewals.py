@@ -17,6 +17,7 @@ from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
 from core.functions import function_required
 from crm_billing.forms import RenewalsDueFilterForm
+from crm_billing.services.indices import foi_indices
 from crm_billing.services.renewals import propose_renewal, renew_contract, renewal_profile
 from crm_billing.views.messages import refuse
 
@@ -53,11 +54,13 @@ def renewals_due(request):
     # The page's contracts only: their renewals (and those renewals' orders) price every row
     # and say whether the current period has its order, in a fixed number of queries.
     prefetch_related_objects(page.object_list, "renewals__order")
-    profile = renewal_profile()
+    profile, indices = renewal_profile(), foi_indices()
     context = {
         "filters": filters,
         "page": page,
-        "proposals": [propose_renewal(contract, profile=profile) for contract in page],
+        "proposals": [
+            propose_renewal(contract, profile=profile, indices=indices) for contract in page
+        ],
         "counts": counts,
         "within_days": within,
         "today": today,

@@ -58,8 +58,9 @@ def test_postvendita_generates_the_order_of_a_contract_without_back_office_link(
         # CTR-0005's second renewal has no cost; the first cost 1.050,00.
         ("last_cost", "l'ultimo costo di rinnovo del contratto", "1.050,00 €"),
         ("list_price", "il prezzo di listino del prodotto/servizio impostato", "1.200,00 €"),
-        # 1.050,00 × (1 + 1,80% × 75%) = 1.064,175 → 1.064,18
-        ("indexed", "l'ultimo costo rivalutato secondo l'indice", "1.064,18 €"),
+        # CTR-0005 is indexed at 75%; the demo's FOI grows 1,8 % a year:
+        # 1.050,00 × (1 + 1,8% × 75%) = 1.064,175 → 1.064,18
+        ("indexed", "rivalutato", "1.064,18 €"),
     ],
 )
 def test_admin_generates_a_renewal_order_with_each_rule_and_opens_it(

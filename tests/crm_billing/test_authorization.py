@@ -55,6 +55,7 @@ TABLE = {
     "billing:contract_renew": ("post", MANAGE_CONTRACTS),
     "contracts:contract_cancel": ("post", MANAGE_CONTRACTS),
     "administration:billing_configuration": ("get", CONFIGURE_BILLING),
+    "administration:price_indices": ("get", CONFIGURE_BILLING),
     "tickets:ticket_list": ("get", MANAGE_TICKETS),
     "tickets:ticket_create": ("get", MANAGE_TICKETS),
     "tickets:ticket_detail": ("get", MANAGE_TICKETS),

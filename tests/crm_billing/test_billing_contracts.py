@@ -12,8 +12,9 @@ from backoffice import services as order_services
 from backoffice.models import Order
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
-from crm_billing.models import BillingProfile
+from crm_billing.models import BillingProfile, ConsumerPriceIndex
 from crm_billing.services import billing
+from crm_billing.services.indices import IndexMissing
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -30,12 +31,15 @@ def actor(db):
     return UserFactory(functions=[MANAGE_CONTRACTS])
 
 
-def set_rule(rule, index="0", share="100"):
+def set_rule(rule):
     profile = BillingProfile.objects.for_case(BillingProfile.Case.RENEWAL)
     profile.renewal_pricing = rule
-    profile.index_percent, profile.index_share_percent = Decimal(index), Decimal(share)
     profile.save()
     return profile
+
+
+def foi(year, month, value):
+    ConsumerPriceIndex.objects.create(year=year, month=month, value=Decimal(value))
 
 
 def test_contract_order_takes_the_defaults_and_the_costo_al_cliente(configured, actor):
@@ -156,17 +160,52 @@ def test_list_price_rule_ignores_every_cost(history):
     assert price_of(current).amount == Decimal("1200.00")
 
 
-def test_indexed_rule_revalues_the_last_cost_by_the_applied_share_of_the_index(history):
-    _contract, _earlier, current = history
-    set_rule(Rule.INDEXED_LAST_COST, index="1.80", share="75")
+def test_indexed_rule_revalues_the_last_cost_by_the_contracts_share_of_the_foi_variation(
+    history,
+):
+    contract, _earlier, current = history
+    contract.indexed, contract.index_share_percent = True, 75
+    contract.save()
+    set_rule(Rule.INDEXED_LAST_COST)
+    # The renewal starts on 01/01/2028: December 2027 against December 2026.
+    foi(2026, 12, "100.0")
+    foi(2027, 12, "101.8")
+    foi(2027, 11, "150.0")  # another month: not used
     price = price_of(current)
-    # 1.050,00 × (1 + 1,80% × 75%) = 1.050,00 × 1,0135 = 1.064,175 → 1.064,18
+    # 1.050,00 × (1 + 1,8% × 75%) = 1.050,00 × 1,0135 = 1.064,175 → 1.064,18
     assert price.amount == Decimal("1064.18")
-    assert "1,35" in price.source or "1.35" in price.source
+    assert "12/2027" in price.source and "12/2026" in price.source and "1,8" in price.source
+
+
+def test_the_full_share_applies_the_whole_variation(history):
+    contract, _earlier, current = history
+    contract.indexed = True
+    contract.save()
+    set_rule(Rule.INDEXED_LAST_COST)
+    foi(2026, 12, "120.3")
+    foi(2027, 12, "118.1")  # prices fell: -1,8%
+    assert price_of(current).amount == Decimal("1031.10")  # 1.050,00 × 0,982
+
+
+def test_a_missing_index_is_a_reason_never_a_silent_zero(history):
+    contract, _earlier, current = history
+    contract.indexed = True
+    contract.save()
+    set_rule(Rule.INDEXED_LAST_COST)
+    foi(2027, 12, "101.8")
+    with pytest.raises(IndexMissing, match="12/2026"):
+        price_of(current)
+
+
+def test_a_contract_that_is_not_indexed_keeps_its_last_cost(history):
+    _contract, _earlier, current = history
+    set_rule(Rule.INDEXED_LAST_COST)
+    price = price_of(current)
+    assert price.amount == Decimal("1050") and "non è indicizzato" in price.source
 
 
 def test_indexed_rule_without_history_bills_the_list_price(configured):
-    set_rule(Rule.INDEXED_LAST_COST, index="2")
+    set_rule(Rule.INDEXED_LAST_COST)
     renewal = RenewalFactory(contract=ContractFactory(customer_cost=None))
     assert price_of(renewal).amount == Decimal("1200.00")
 

@@ -132,18 +132,12 @@ def test_configuration_page_records_who_changed_what(client, make_user):
                 f"{case}-product": product.pk,
             }
         )
-    data.update(
-        {
-            "renewal-renewal_pricing": "indexed",
-            "renewal-index_percent": "1,80",
-            "renewal-index_share_percent": "75",
-        }
-    )
+    data.update({"renewal-renewal_pricing": "indexed"})
     response = client.post(reverse("administration:billing_configuration"), data)
     assert response.status_code == 302
     profile = BillingProfile.objects.for_case("renewal")
     assert profile.order_type == order_type
-    assert profile.index_rate_percent == Decimal("1.35")
+    assert profile.renewal_pricing == BillingProfile.RenewalPricing.INDEXED_LAST_COST
     change = BillingProfileChange.objects.filter(profile=profile, old_value="").first()
     assert change.actor == admin
     page = client.get(reverse("administration:billing_configuration")).content.decode()
@@ -158,8 +152,6 @@ def test_configuration_refuses_an_inactive_product(client, make_user):
         {
             "new_contract-product": inactive.pk,
             "renewal-renewal_pricing": "last_cost",
-            "renewal-index_percent": "0",
-            "renewal-index_share_percent": "100",
         },
     )
     assert response.status_code == 422

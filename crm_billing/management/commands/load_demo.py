@@ -23,9 +23,10 @@ from backoffice.models import (
 )
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.models import Contract, Renewal
+from contracts.periods import add_months
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import function_permissions
-from crm_billing.models import BillingProfile
+from crm_billing.models import BillingProfile, ConsumerPriceIndex
 from crm_billing.services.activities import bill_tickets
 from crm_billing.services.billing import create_order_for_contract
 from crm_billing.services.users import create_user
@@ -203,6 +204,7 @@ class Command(BaseCommand):
         ]
         today = timezone.localdate()
         self.load_billing_configuration(order_type, subjects, products)
+        self.load_price_indices(today)
         self.load_contracts(customers, products, users, today)
         self.load_tickets(customers, users, today)
         for index, customer in enumerate(customers[:6]):
@@ -239,10 +241,22 @@ class Command(BaseCommand):
         for case, (subject, product) in defaults.items():
             profile = BillingProfile.objects.for_case(case)
             profile.order_type, profile.deal_subject, profile.product = order_type, subject, product
-            if case == BillingProfile.Case.RENEWAL:
-                # ISTAT FOI variation of the year, applied at 75% as many contracts agree.
-                profile.index_percent, profile.index_share_percent = Decimal("1.80"), Decimal("75")
             profile.save()
+
+    def load_price_indices(self, today):
+        """ISTAT FOI indices of the last four years up to last month, growing 1,8 % a year (the
+        variation the "indexed" renewal rule then finds)."""
+        months = [add_months(today.replace(day=1), -back) for back in range(48, 0, -1)]
+        values = {}
+        for first_day in months:
+            year_before = values.get((first_day.year - 1, first_day.month))
+            base = Decimal("118.0") + Decimal(first_day.month) / 10
+            value = (year_before * Decimal("1.018")) if year_before else base
+            values[(first_day.year, first_day.month)] = value.quantize(Decimal("0.1"))
+        ConsumerPriceIndex.objects.bulk_create(
+            ConsumerPriceIndex(year=year, month=month, value=value)
+            for (year, month), value in values.items()
+        )
 
     def load_contracts(self, customers, products, users, today):
         """Contracts with and without Costo al cliente, one already billed, renewals with and
@@ -277,6 +291,9 @@ class Command(BaseCommand):
         )
         # Expiring soon, with a renewal history.
         old = contract("CTR-0005", customers[4], Decimal("1000.00"), year_ago - timedelta(days=340))
+        # Indexed at 75% of the ISTAT FOI variation, as many contracts agree.
+        Contract.objects.filter(pk=old.pk).update(indexed=True, index_share_percent=75)
+        old.refresh_from_db()
         Renewal.objects.create(
             contract=old,
             start_date=old.end_date + timedelta(days=1),
