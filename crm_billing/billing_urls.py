@@ -10,6 +10,11 @@ urlpatterns = [
     path("contratti/<int:pk>/nuovo-ordine/", orders.contract_new_order, name="contract_new_order"),
     path("rinnovi/<int:pk>/nuovo-ordine/", orders.renewal_new_order, name="renewal_new_order"),
     path("scadenzario/", renewals.renewals_due, name="renewals_due"),
+    path(
+        "scadenzario/rinnova-e-fattura/",
+        renewals.renew_and_bill_preview,
+        name="renew_and_bill_preview",
+    ),
     path("contratti/<int:pk>/rinnova/", renewals.contract_renew, name="contract_renew"),
     path(
         "segnalazioni/<int:pk>/crea-ordine/", orders.ticket_create_order, name="ticket_create_order"

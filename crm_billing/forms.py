@@ -198,3 +198,29 @@ class PriceIndexImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 1 MB."))
         return upload
+
+
+class RenewalSelectionForm(forms.Form):
+    """What "Rinnova e fattura" renews: the rows ticked on the Scadenzario, or every row its
+    filters match (posted along)."""
+
+    MODES = [
+        ("selected", _("ticked contracts")),
+        ("filtered", _("all contracts matching the filters")),
+    ]
+
+    mode = forms.ChoiceField(choices=MODES)
+    contracts = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        values = data.getlist("contracts") if data is not None else []
+        self.fields["contracts"].choices = [(v, v) for v in values if record_id(v)]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == "selected" and not cleaned.get("contracts"):
+            raise forms.ValidationError(
+                _("Tick at least one contract, or renew all filtered ones.")
+            )
+        return cleaned

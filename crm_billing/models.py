@@ -168,8 +168,17 @@ class BillingRun(models.Model):
     state = models.CharField(
         _("status"), max_length=10, choices=State.choices, default=State.QUEUED
     )
+
+    class Kind(models.TextChoices):
+        ACTIVITIES = "activities", _("Bill activities")
+        RENEWALS = "renewals", _("Renew and bill")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTIVITIES)
     cutoff = models.DateField(_("activities closed up to"), null=True, blank=True)
     ticket_ids = models.JSONField(default=list)
+    # "Rinnova e fattura": {contract id: start of the period previewed}. A confirmation renews
+    # exactly that period, never the one after it if the contract was renewed meanwhile.
+    contract_periods = models.JSONField(default=dict)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     created_orders = models.JSONField(default=list)

@@ -54,6 +54,8 @@ from crm_billing.forms import (
     ConditionsToBeBilledForm,
     PriceIndexForm,
     PriceIndexImportForm,
+    RenewalsDueFilterForm,
+    RenewalSelectionForm,
     UserCreateForm,
     UserFunctionsForm,
 )
@@ -498,6 +500,22 @@ CASES = {
             lambda world, data: ContractCancelForm(data),
             args=lambda world: [world.contract.pk],
             values=lambda world: {"cancelled_on": "2026-10-01"},
+        ),
+        FormCase(
+            "renew_and_bill_preview[selected]",
+            "billing:renew_and_bill_preview",
+            RenewalSelectionForm,
+            lambda world, data: RenewalSelectionForm(data),
+            values=lambda world: {"mode": "selected", "contracts": [world.contract.pk]},
+        ),
+        # "All contracts listed": the Scadenzario's filters travel along with the button.
+        FormCase(
+            "renew_and_bill_preview[filtered]",
+            "billing:renew_and_bill_preview",
+            RenewalsDueFilterForm,
+            lambda world, data: RenewalsDueFilterForm(data),
+            values=lambda world: {"within_days": "3650"},
+            extra=lambda world: {"mode": "filtered"},
         ),
         FormCase(
             "contract_renew[next]",

@@ -1,10 +1,13 @@
 """Renewals as a workflow: which contracts come due (the Scadenzario rinnovi), the next period
 and its cost by the configured rule, and "Rinnova", which creates that renewal once."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, prefetch_related_objects
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from backoffice.models import Order
@@ -15,8 +18,13 @@ from core.exceptions import DomainError
 from core.functions import require_function
 from core.history import record_changes_by
 from crm_billing.models import BillingProfile
-from crm_billing.services.billing import Price, configured_profile, renewal_price
-from crm_billing.services.indices import IndexMissing
+from crm_billing.services.billing import (
+    Price,
+    configured_profile,
+    create_order_for_renewal,
+    renewal_price,
+)
+from crm_billing.services.indices import IndexMissing, foi_indices
 
 
 class NotRenewable(DomainError):
@@ -77,8 +85,40 @@ def renewal_profile() -> BillingProfile | None:
         return None
 
 
+def plan_renewals(contracts) -> list[Proposal]:
+    """The renewal proposal of each contract, in a fixed number of queries."""
+    prefetch_related_objects(contracts, "renewals__order")
+    profile, indices = renewal_profile(), foi_indices()
+    return [propose_renewal(contract, profile=profile, indices=indices) for contract in contracts]
+
+
+def plan_previewed_renewals(*, run) -> list[Proposal]:
+    """The proposals of a previewed "Rinnova e fattura" run, as they stand now."""
+    contracts = list(
+        Contract.objects.with_current_end()
+        .filter(pk__in=[int(pk) for pk in run.contract_periods])
+        .select_related("customer", "order")
+        .order_by("pk")
+    )
+    return plan_renewals(contracts)
+
+
+def contracts_due(*, today: date, within_days: int, customer=None, search: str = ""):
+    """The Scadenzario's contracts: due within the window, of a customer, matching a search."""
+    contracts = Contract.objects.due_for_renewal(today=today, within_days=within_days)
+    if customer is not None:
+        contracts = contracts.filter(customer=customer)
+    if search:
+        contracts = contracts.filter(
+            Q(number__icontains=search) | Q(customer__name__icontains=search)
+        )
+    return contracts
+
+
 @transaction.atomic
-def renew_contract(*, contract: Contract, actor: Actor) -> Renewal:
+def renew_contract(
+    *, contract: Contract, actor: Actor, expected_start: date | None = None
+) -> Renewal:
     """Create the contract's next renewal: from the day after its current period ends, for its
     renewal months, at the cost the configured rule gives. Under the contract's row lock, so two
     users pressing "Rinnova" at once make one renewal; never for a cancelled contract."""
@@ -89,6 +129,11 @@ def renew_contract(*, contract: Contract, actor: Actor) -> Renewal:
     proposal = propose_renewal(
         contract, profile=configured_profile(case=BillingProfile.Case.RENEWAL)
     )
+    if expected_start is not None and proposal.start != expected_start:
+        raise NotRenewable(
+            _("renewed meanwhile: its next period now starts on %(start)s")
+            % {"start": date_format(proposal.start, "SHORT_DATE_FORMAT")}
+        )
     if proposal.price is None:
         raise NotRenewable(proposal.reason)
     clash = contract.period_clash(proposal.start, proposal.end)
@@ -107,3 +152,72 @@ def renew_contract(*, contract: Contract, actor: Actor) -> Renewal:
     except IntegrityError as error:  # the same period, saved meanwhile by another path
         raise NotRenewable(_("This period was renewed already.")) from error
     return renewal
+
+
+# --- "Rinnova e fattura": many contracts at once, as a BillingRun -------------------------------
+
+
+def previewed_periods(proposals: list[Proposal]) -> dict[str, str]:
+    """{contract id: start of its next period} of the proposals that can be renewed, as a run
+    stores them (JSON keys are strings)."""
+    return {
+        str(proposal.contract.pk): proposal.start.isoformat()
+        for proposal in proposals
+        if proposal.price is not None
+    }
+
+
+def renew_and_bill(
+    *,
+    contract_periods: dict[str, str],
+    actor: Actor,
+    on_progress: Callable[[int, list[dict], list[dict]], None] | None = None,
+    batch_size: int = 100,
+) -> tuple[list[dict], list[dict]]:
+    """Renew each contract for exactly the period previewed, and generate the renewal's order
+    with the "Rinnovi" defaults. Each contract is one transaction (a failure leaves no renewal
+    without its order, and does not stop the others); a contract renewed meanwhile, or whose
+    period changed, is skipped with the reason. Idempotent: run again, it renews nothing twice.
+    Returns (created, skipped) as plain data for the run."""
+    require_function(actor, MANAGE_CONTRACTS)
+    created, skipped = [], []
+    items = sorted(contract_periods.items(), key=lambda item: int(item[0]))
+    for start_index in range(0, len(items), batch_size):
+        batch_created, batch_skipped = [], []
+        for contract_id, start in items[start_index : start_index + batch_size]:
+            contract = Contract.objects.filter(pk=int(contract_id)).first()
+            try:
+                with transaction.atomic():
+                    if contract is None:
+                        raise NotRenewable(_("the contract no longer exists"))
+                    renewal = renew_contract(
+                        contract=contract, actor=actor, expected_start=date.fromisoformat(start)
+                    )
+                    generated = create_order_for_renewal(renewal=renewal, actor=actor)
+            except DomainError as error:
+                batch_skipped.append(
+                    {
+                        "contract": int(contract_id),
+                        "contract_number": contract.number if contract else "",
+                        "reason": str(error.message),
+                    }
+                )
+            else:
+                order = generated.order
+                batch_created.append(
+                    {
+                        "contract": contract.pk,
+                        "contract_number": contract.number,
+                        "renewal": renewal.pk,
+                        "period": str(renewal),
+                        "order": order.pk,
+                        "number": order.number,
+                        "protocol": order.protocol,
+                        "total": str(order.total),
+                    }
+                )
+        created += batch_created
+        skipped += batch_skipped
+        if on_progress:
+            on_progress(min(start_index + batch_size, len(items)), batch_created, batch_skipped)
+    return created, skipped

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from contracts.permissions import MANAGE_CONTRACTS
 from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
 from crm_billing.models import BillingProfile, BillingRun
-from crm_billing.services.activities import BillingOutcome, TicketPlan, bill_tickets, plan_billing
+from crm_billing.services.activities import TicketPlan, bill_tickets, plan_billing
 from crm_billing.services.billing import configured_profile
+from crm_billing.services.renewals import plan_renewals, previewed_periods, renew_and_bill
 from tickets.models import Ticket
 from tickets.permissions import MANAGE_TICKETS
 
@@ -65,6 +67,40 @@ def preview_billing_run(
     return run, plans
 
 
+# What each kind of run needs: the function, the billing defaults, what its items are.
+_KINDS = {
+    BillingRun.Kind.ACTIVITIES: (MANAGE_TICKETS, BillingProfile.Case.ACTIVITY, "ticket"),
+    BillingRun.Kind.RENEWALS: (MANAGE_CONTRACTS, BillingProfile.Case.RENEWAL, "contract"),
+}
+
+
+def run_function(run: BillingRun) -> str:
+    """The function a user needs to see, confirm or resume this run."""
+    return _KINDS[run.kind][0]
+
+
+def preview_renewal_run(*, contracts, actor: Actor) -> BillingRun:
+    """ "Rinnova e fattura": store the contracts chosen, each with the period it would be renewed
+    for (or none, when it cannot be: cancelled, missing index...), as a previewed run. Nothing
+    is renewed until the run is confirmed. At most BILLING_MAX_SELECTION contracts."""
+    require_function(actor, MANAGE_CONTRACTS)
+    limit = settings.BILLING_MAX_SELECTION
+    chosen = list(
+        contracts.with_current_end().select_related("customer").order_by("pk")[: limit + 1]
+    )
+    if len(chosen) > limit:
+        raise SelectionTooLarge(contracts.count())
+    periods = {str(contract.pk): None for contract in chosen}
+    periods.update(previewed_periods(plan_renewals(chosen)))
+    return BillingRun.objects.create(
+        actor=actor,
+        kind=BillingRun.Kind.RENEWALS,
+        contract_periods=periods,
+        total=sum(1 for start in periods.values() if start),
+        state=BillingRun.State.PREVIEWED,
+    )
+
+
 def plan_previewed_run(*, run: BillingRun) -> list[TicketPlan]:
     """The plan of a previewed run as it stands now (what confirming it would bill)."""
     return plan_billing(tickets=Ticket.objects.filter(pk__in=run.ticket_ids), cutoff=run.cutoff)
@@ -73,12 +109,12 @@ def plan_previewed_run(*, run: BillingRun) -> list[TicketPlan]:
 def confirm_billing_run(*, run: BillingRun, actor: Actor) -> BillingRun:
     """Confirm a previewed run: once. A second confirmation (two clicks, two tabs, browser Back)
     waits for the first on the run's row lock, then is refused with RunAlreadyConfirmed."""
-    require_function(actor, MANAGE_TICKETS)
+    require_function(actor, run_function(run))
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk, actor=actor)
         if locked.state != BillingRun.State.PREVIEWED:
             raise RunAlreadyConfirmed(locked)
-        configured_profile(case=BillingProfile.Case.ACTIVITY)
+        configured_profile(case=_KINDS[locked.kind][1])
         locked.state, locked.heartbeat_at = BillingRun.State.QUEUED, timezone.now()
         locked.save(update_fields=["state", "heartbeat_at"])
     return _dispatch(locked)
@@ -88,7 +124,7 @@ def resume_billing_run(*, run: BillingRun, actor: Actor) -> BillingRun:
     """Run again a run whose worker died, claiming it under its row lock: of several presses
     (or users, or workers) one resumes it, the others are told. Safe: what was billed is not
     billed twice, and the run keeps counting what its earlier attempts created."""
-    require_function(actor, MANAGE_TICKETS)
+    require_function(actor, run_function(run))
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
         if locked.actor_id != actor.pk or not locked.stalled:
@@ -121,20 +157,27 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
         state=BillingRun.State.RUNNING, processed=0, heartbeat_at=timezone.now()
     )
 
-    def progress(done: int, batch: BillingOutcome) -> None:
-        created.extend(batch.created)
-        skipped.extend(batch.skipped)
+    def progress(done: int, batch_created: list[dict], batch_skipped: list[dict]) -> None:
+        created.extend(batch_created)
+        skipped.extend(batch_skipped)
         BillingRun.objects.filter(pk=run.pk).update(
             processed=done, heartbeat_at=timezone.now(), created_orders=created
         )
 
     try:
-        bill_tickets(
-            tickets=Ticket.objects.filter(pk__in=run.ticket_ids),
-            actor=run.actor,
-            cutoff=run.cutoff,
-            on_progress=progress,
-        )
+        if run.kind == BillingRun.Kind.RENEWALS:
+            renew_and_bill(
+                contract_periods={pk: start for pk, start in run.contract_periods.items() if start},
+                actor=run.actor,
+                on_progress=progress,
+            )
+        else:
+            bill_tickets(
+                tickets=Ticket.objects.filter(pk__in=run.ticket_ids),
+                actor=run.actor,
+                cutoff=run.cutoff,
+                on_progress=lambda done, batch: progress(done, batch.created, batch.skipped),
+            )
     except DomainError as error:
         BillingRun.objects.filter(pk=run.pk).update(
             state=BillingRun.State.FAILED, error=str(error.message), finished_at=timezone.now()
@@ -147,14 +190,15 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
         )
         raise
     else:
-        # A ticket billed by an earlier attempt now reads "already on order N": it is counted
-        # as created, not as skipped.
-        billed = {item["ticket"] for item in created}
+        # An item billed by an earlier attempt now reads "already on order N" (or "renewed
+        # meanwhile"): it is counted as created, not as skipped.
+        key = _KINDS[run.kind][2]
+        billed = {item[key] for item in created}
         BillingRun.objects.filter(pk=run.pk).update(
             state=BillingRun.State.DONE,
             processed=run.total,
             created_orders=created,
-            skipped_tickets=[item for item in skipped if item["ticket"] not in billed],
+            skipped_tickets=[item for item in skipped if item[key] not in billed],
             finished_at=timezone.now(),
         )
     run.refresh_from_db()

@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -16,9 +16,9 @@ from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
 from core.functions import function_required
-from crm_billing.forms import RenewalsDueFilterForm
-from crm_billing.services.indices import foi_indices
-from crm_billing.services.renewals import propose_renewal, renew_contract, renewal_profile
+from crm_billing.forms import RenewalsDueFilterForm, RenewalSelectionForm
+from crm_billing.services.renewals import contracts_due, plan_renewals, renew_contract
+from crm_billing.services.runs import preview_renewal_run
 from crm_billing.views.messages import refuse
 
 SORTS = {
@@ -28,39 +28,35 @@ SORTS = {
 }
 
 
+def _filtered(filters: RenewalsDueFilterForm, today):
+    """The Scadenzario's contracts as its filters choose them (none when they are invalid)."""
+    if filters.is_bound and not filters.is_valid():
+        return Contract.objects.none(), RenewalsDueFilterForm.DEFAULT_WITHIN_DAYS
+    data = filters.cleaned_data if filters.is_bound else {}
+    within = data.get("within_days")
+    within = RenewalsDueFilterForm.DEFAULT_WITHIN_DAYS if within is None else within
+    contracts = contracts_due(
+        today=today, within_days=within, customer=data.get("customer"), search=data.get("q", "")
+    )
+    return contracts, within
+
+
 @function_required(MANAGE_CONTRACTS)
 def renewals_due(request):
     filters = RenewalsDueFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
     today = timezone.localdate()
-    within = data.get("within_days")
-    within = RenewalsDueFilterForm.DEFAULT_WITHIN_DAYS if within is None else within
-    contracts = Contract.objects.due_for_renewal(today=today, within_days=within)
-    if data.get("customer"):
-        contracts = contracts.filter(customer=data["customer"])
-    if data.get("q"):
-        contracts = contracts.filter(
-            Q(number__icontains=data["q"]) | Q(customer__name__icontains=data["q"])
-        )
-    if request.GET and not filters.is_valid():
-        contracts = contracts.none()
+    contracts, within = _filtered(filters, today)
     counts = contracts.aggregate(
         due=Count("pk"), ended=Count("pk", filter=Q(current_end__lt=today))
     )
-    ordered = contracts.select_related("customer", "order").order_by(
-        *SORTS[data.get("sort") or "end"]
-    )
+    sort = filters.cleaned_data.get("sort") if filters.is_bound and filters.is_valid() else ""
+    ordered = contracts.select_related("customer", "order").order_by(*SORTS[sort or "end"])
     page = Paginator(ordered, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    # The page's contracts only: their renewals (and those renewals' orders) price every row
-    # and say whether the current period has its order, in a fixed number of queries.
-    prefetch_related_objects(page.object_list, "renewals__order")
-    profile, indices = renewal_profile(), foi_indices()
     context = {
         "filters": filters,
         "page": page,
-        "proposals": [
-            propose_renewal(contract, profile=profile, indices=indices) for contract in page
-        ],
+        # The page's contracts only, in a fixed number of queries.
+        "proposals": plan_renewals(list(page.object_list)),
         "counts": counts,
         "within_days": within,
         "today": today,
@@ -69,6 +65,29 @@ def renewals_due(request):
     if request.htmx:
         template += "#results"
     return render(request, template, context)
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def renew_and_bill_preview(request):
+    """ "Rinnova e fattura" of the ticked rows, or of every row the filters match: the selection
+    is stored as a previewed run, whose page is the preview."""
+    selection = RenewalSelectionForm(request.POST)
+    if not selection.is_valid():
+        messages.error(
+            request, "; ".join(e for errors in selection.errors.values() for e in errors)
+        )
+        return redirect("billing:renewals_due")
+    if selection.cleaned_data["mode"] == "selected":
+        contracts = Contract.objects.filter(pk__in=selection.cleaned_data["contracts"])
+    else:
+        contracts, _within = _filtered(RenewalsDueFilterForm(request.POST), timezone.localdate())
+    try:
+        run = preview_renewal_run(contracts=contracts, actor=request.user)
+    except DomainError as error:
+        refuse(request, error)
+        return redirect("billing:renewals_due")
+    return redirect(run)
 
 
 def _back(request) -> str:

@@ -6,19 +6,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from core.functions import function_required
+from core.functions import function_required, require_function
 from crm_billing.forms import BillingSelectionForm
 from crm_billing.models import BillingRun
+from crm_billing.services.renewals import plan_previewed_renewals
 from crm_billing.services.runs import (
     RunAlreadyConfirmed,
     confirm_billing_run,
     plan_previewed_run,
     preview_billing_run,
     resume_billing_run,
+    run_function,
 )
 from crm_billing.views.messages import refuse
 from tickets.permissions import MANAGE_TICKETS
@@ -65,11 +68,15 @@ def _render_preview(request, run: BillingRun):
 
 
 def _own_run(request, pk) -> BillingRun:
-    # Runs are personal: nobody reads another user's by changing the id.
-    return get_object_or_404(BillingRun, pk=pk, actor=request.user)
+    """The run, if the user holds the function its kind needs (403 otherwise) and it is theirs:
+    runs are personal, nobody reads another user's by changing the id (404)."""
+    run = get_object_or_404(BillingRun, pk=pk)
+    require_function(request.user, run_function(run))
+    if run.actor_id != request.user.pk:
+        raise Http404
+    return run
 
 
-@function_required(MANAGE_TICKETS)
 @require_POST
 def billing_run_confirm(request, pk):
     run = _own_run(request, pk)
@@ -82,7 +89,6 @@ def billing_run_confirm(request, pk):
     return redirect(run)
 
 
-@function_required(MANAGE_TICKETS)
 @require_POST
 def billing_run_resume(request, pk):
     run = _own_run(request, pk)
@@ -93,9 +99,19 @@ def billing_run_resume(request, pk):
     return redirect(run)
 
 
-@function_required(MANAGE_TICKETS)
 def billing_run_detail(request, pk):
     run = _own_run(request, pk)
+    if run.state == BillingRun.State.PREVIEWED and run.kind == BillingRun.Kind.RENEWALS:
+        proposals = plan_previewed_renewals(run=run)
+        renewable = [proposal for proposal in proposals if proposal.price is not None]
+        context = {
+            "run": run,
+            "proposals": proposals,
+            "renewable_count": len(renewable),
+            "total": sum((p.price.amount for p in renewable), Decimal("0.00")),
+            "background": len(renewable) > settings.BILLING_BACKGROUND_THRESHOLD,
+        }
+        return render(request, "crm_billing/renewal_run_preview.html", context)
     if run.state == BillingRun.State.PREVIEWED:
         return _render_preview(request, run)
     template = "crm_billing/billing_run.html"

@@ -140,3 +140,33 @@ def test_the_scadenzario_renews_a_contract_due_and_rinnova_on_the_contract_page(
     assert due.renewals.count() == 2
     second = due.renewals.order_by("start_date").last()
     assert second.start_date == renewal.end_date + timedelta(days=1)
+
+
+def test_rinnova_e_fattura_of_the_ticked_rows_through_the_pages(page):
+    call_command("load_demo")
+    today = timezone.localdate()
+    customer = Contract.objects.first().customer
+    chosen = [
+        ContractFactory(
+            customer=customer,
+            start_date=today - timedelta(days=330),
+            end_date=today + timedelta(days=days),
+            customer_cost=Decimal(cost),
+        )
+        for days, cost in ((30, "1500.00"), (40, "2750.50"))
+    ]
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}/fatturazione/scadenzario/")
+    for contract in chosen:
+        assert contract.pk > 10_000
+        page.check(f"input[name=contracts][value='{contract.pk}']")
+    page.click("#renew-and-bill")
+    expect(page.locator("#preview-renewals")).to_have_text("2")
+    expect(page.locator("#renewal-preview")).to_contain_text("2.750,50 €")
+    page.click("#confirm-renewals")
+    expect(page.locator("#run-summary")).to_contain_text("2 ordini sono stati generati")
+    for contract in chosen:
+        renewal = contract.renewals.get()
+        assert renewal.start_date == contract.end_date + timedelta(days=1)
+        assert renewal.order.total_net == contract.customer_cost
+        assert renewal.order.origin == Order.Origin.RENEWAL

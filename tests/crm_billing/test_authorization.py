@@ -53,6 +53,7 @@ TABLE = {
     "billing:renewal_new_order": ("post", MANAGE_CONTRACTS),
     "billing:renewals_due": ("get", MANAGE_CONTRACTS),
     "billing:contract_renew": ("post", MANAGE_CONTRACTS),
+    "billing:renew_and_bill_preview": ("post", MANAGE_CONTRACTS),
     "contracts:contract_cancel": ("post", MANAGE_CONTRACTS),
     "administration:billing_configuration": ("get", CONFIGURE_BILLING),
     "administration:price_indices": ("get", CONFIGURE_BILLING),
