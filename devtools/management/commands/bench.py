@@ -24,12 +24,14 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice import services as order_services
 from backoffice.models import Customer, Order, OrderLine, OrderType, Product, VatRate
 from contracts.models import Contract, Renewal
-from crm_billing.models import BillingProfile
+from crm_billing.models import BillingProfile, BillingRun
 from crm_billing.services.activities import bill_tickets
+from crm_billing.services.runs import execute_billing_run, preview_renewal_run
 from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
 
 
@@ -101,6 +103,24 @@ class Fixture:
         )
         return created
 
+    def contracts_due(self, count):
+        """`count` contracts whose period ends within the Scadenzario's window."""
+        today = timezone.localdate()
+        return Contract.objects.bulk_create(
+            (
+                Contract(
+                    number=f"BC-{i:06}",
+                    customer=self.customers[i % 50],
+                    product=self.product,
+                    start_date=today - timedelta(days=340),
+                    end_date=today + timedelta(days=1 + i % 50),
+                    customer_cost=Decimal("1200.00") + i % 100,
+                )
+                for i in range(count)
+            ),
+            batch_size=5000,
+        )
+
     def orders(self, count, customer=None, lines=1):
         drafts = [
             order_services.OrderDraft(
@@ -164,6 +184,32 @@ def measure_billing(tickets, per_ticket):
     }
 
 
+def measure_renewals(contracts):
+    """ "Rinnova e fattura" of `contracts` contracts: renewals and their orders."""
+    fixture = Fixture()
+    created = fixture.contracts_due(contracts)
+    run = preview_renewal_run(
+        contracts=Contract.objects.filter(pk__in=[c.pk for c in created]), actor=fixture.user
+    )
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        done = execute_billing_run(run_id=confirm_only(run).pk)
+        seconds = time.perf_counter() - start
+    return {
+        "contracts": contracts,
+        "orders": len(done.created_orders),
+        "seconds": round(seconds, 4),
+        "queries": len(queries.captured_queries),
+        "per_second": round(contracts / seconds),
+    }
+
+
+def confirm_only(run):
+    """The run marked confirmed, without running it: the measure times the run alone."""
+    BillingRun.objects.filter(pk=run.pk).update(state=BillingRun.State.QUEUED)
+    return run
+
+
 def time_page(client, url, repeat):
     for _ in range(3):  # warm-up: caches, lazy imports, compiled templates
         response = client.get(url)
@@ -187,6 +233,7 @@ PAGES = {
     "renewal_page": ("orders of the customer", 20),
     "order_page": ("lines", 50),
     "configuration": ("products", 20),
+    "renewals_due": ("contracts due", 10_000),
 }
 
 
@@ -212,6 +259,9 @@ def measure_page(name, size, repeat):
             contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31)
         )
         url = (contract if name == "contract_page" else renewal).get_absolute_url()
+    elif name == "renewals_due":
+        fixture.contracts_due(size)
+        url = reverse("billing:renewals_due")
     elif name == "order_page":
         url = fixture.orders(1, lines=size)[0].get_absolute_url()
     else:
@@ -239,6 +289,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="100,1000,5000", help="tickets to bill, N,…")
         parser.add_argument("--activities", type=int, default=5)
+        parser.add_argument("--renewals", default="100,1000", help="contracts to renew, N,…")
         parser.add_argument("--repeat", type=int, default=15, help="timed requests per page")
         parser.add_argument("--no-pages", action="store_true")
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var/bench.json"))
@@ -255,6 +306,15 @@ class Command(BaseCommand):
             out(
                 f"{row['tickets']:>8} {row['seconds']:>9.3f} {row['queries']:>8} "
                 f"{row['activities_per_second']:>8} {row['ratio_to_bulk_create']:>14.1f}"
+            )
+        out("\nRinnova e fattura (one renewal and one order per contract)")
+        out(f"{'contracts':>9} {'seconds':>9} {'queries':>8} {'per s':>8}")
+        for contracts in [int(n) for n in options["renewals"].split(",") if n]:
+            row = rolled_back(lambda n=contracts: measure_renewals(n))
+            results.setdefault("renewals", []).append(row)
+            out(
+                f"{row['contracts']:>9} {row['seconds']:>9.3f} {row['queries']:>8} "
+                f"{row['per_second']:>8}"
             )
         if not options["no_pages"]:
             out(f"\nPages: median server time of {options['repeat']} requests (test client)")
