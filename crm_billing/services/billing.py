@@ -273,23 +273,55 @@ def create_order_for_renewal(*, renewal: Renewal, actor: Actor) -> Generated:
     _refuse_if_linked(renewal)
     profile = configured_profile(case=BillingProfile.Case.RENEWAL)
     price = renewal_price(renewal=renewal, profile=profile)
-    contract = renewal.contract
     generated = _create_and_link(
         renewal,
         profile=profile,
         price=price,
-        customer=contract.customer,
+        customer=renewal.contract.customer,
         origin=Order.Origin.RENEWAL,
-        description=_("%(product)s – renewal of contract %(number)s from %(start)s to %(end)s")
-        % {
-            "product": profile.product.description,
-            "number": contract.number,
-            "start": _day(renewal.start_date),
-            "end": _day(renewal.end_date),
-        },
-        event=_("From the renewal of contract %(number)s; amount: %(source)s")
-        % {"number": contract.number, "source": price.source},
+        description=renewal_line_description(renewal, profile=profile),
+        event=renewal_order_event(renewal, price=price),
         actor=actor,
     )
     _record_cost_billed(renewal, generated.order)
     return generated
+
+
+def renewal_line_description(renewal: Renewal, *, profile: BillingProfile) -> str:
+    return _("%(product)s – renewal of contract %(number)s from %(start)s to %(end)s") % {
+        "product": profile.product.description,
+        "number": renewal.contract.number,
+        "start": _day(renewal.start_date),
+        "end": _day(renewal.end_date),
+    }
+
+
+def renewal_order_event(renewal: Renewal, *, price: Price) -> str:
+    return _("From the renewal of contract %(number)s; amount: %(source)s") % {
+        "number": renewal.contract.number,
+        "source": price.source,
+    }
+
+
+def renewal_order_draft(renewal: Renewal, *, profile: BillingProfile, price: Price):
+    """The Order/Offer of a renewal as create_orders writes many at once: the same defaults,
+    line and event as create_order_for_renewal."""
+    customer = renewal.contract.customer
+    return order_services.OrderDraft(
+        order_type=profile.order_type,
+        customer=customer,
+        deal_subject=profile.deal_subject,
+        origin=Order.Origin.RENEWAL,
+        source=renewal,
+        from_defaults=True,
+        event_message=renewal_order_event(renewal, price=price),
+        lines=[
+            _line(
+                profile,
+                price,
+                renewal_line_description(renewal, profile=profile),
+                renewal,
+                customer,
+            )
+        ],
+    )

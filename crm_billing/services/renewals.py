@@ -1,6 +1,7 @@
 """Renewals as a workflow: which contracts come due (the Scadenzario rinnovi), the next period
 and its cost by the configured rule, and "Rinnova", which creates that renewal once."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from backoffice.models import Order
+from backoffice.services import create_orders
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from core.actors import Actor
@@ -22,9 +24,12 @@ from crm_billing.services.billing import (
     Price,
     configured_profile,
     create_order_for_renewal,
+    renewal_order_draft,
     renewal_price,
 )
 from crm_billing.services.indices import IndexMissing, foi_indices
+
+logger = logging.getLogger(__name__)
 
 
 class NotRenewable(DomainError):
@@ -167,55 +172,136 @@ def previewed_periods(proposals: list[Proposal]) -> dict[str, str]:
     }
 
 
+def _item(contract_id, contract, reason: str) -> dict:
+    return {
+        "contract": int(contract_id),
+        "contract_number": contract.number if contract else "",
+        "reason": reason,
+    }
+
+
+def _created(renewal: Renewal, order: Order) -> dict:
+    return {
+        "contract": renewal.contract_id,
+        "contract_number": renewal.contract.number,
+        "renewal": renewal.pk,
+        "period": str(renewal),
+        "order": order.pk,
+        "number": order.number,
+        "protocol": order.protocol,
+        "total": str(order.total),
+    }
+
+
+def _renew_and_bill_batch(items, *, actor: Actor, profile: BillingProfile, indices):
+    """One batch, set-wise: the contracts locked in id order, every proposal computed from
+    prefetched rows, renewals and orders written in bulk (create_orders), their history too. A
+    fixed number of queries however many contracts."""
+    ids = [int(pk) for pk, _start in items]
+    list(
+        Contract.objects.filter(pk__in=ids)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    contracts = {
+        contract.pk: contract
+        for contract in Contract.objects.with_current_end()
+        .filter(pk__in=ids)
+        .select_related("customer__payment_terms", "customer__vat_exemption", "order")
+    }
+    prefetch_related_objects(list(contracts.values()), "renewals__order")
+    renewals, prices, skipped = [], [], []
+    for contract_id, start in items:
+        contract = contracts.get(int(contract_id))
+        if contract is None:
+            skipped.append(_item(contract_id, None, _("the contract no longer exists")))
+            continue
+        proposal = propose_renewal(contract, profile=profile, indices=indices)
+        if proposal.start != date.fromisoformat(start):
+            reason = _("renewed meanwhile: its next period now starts on %(start)s") % {
+                "start": date_format(proposal.start, "SHORT_DATE_FORMAT")
+            }
+            skipped.append(_item(contract_id, contract, reason))
+        elif proposal.price is None:
+            skipped.append(_item(contract_id, contract, proposal.reason))
+        else:
+            renewals.append(
+                Renewal(
+                    contract=contract,
+                    start_date=proposal.start,
+                    end_date=proposal.end,
+                    cost=proposal.price.amount,
+                )
+            )
+            prices.append(proposal.price)
+    if not renewals:
+        return [], skipped
+    Renewal.objects.bulk_create(renewals)
+    orders = create_orders(
+        drafts=[
+            renewal_order_draft(renewal, profile=profile, price=price)
+            for renewal, price in zip(renewals, prices, strict=True)
+        ],
+        actor=actor,
+    )
+    for renewal, order in zip(renewals, orders, strict=True):
+        renewal.order = order
+    Renewal.objects.bulk_update(renewals, ["order"])
+    Renewal.history.bulk_history_create(renewals, default_user=actor)
+    return [
+        _created(renewal, order) for renewal, order in zip(renewals, orders, strict=True)
+    ], skipped
+
+
+def _renew_and_bill_one_by_one(items, *, actor: Actor):
+    """A batch that failed, again contract by contract: one bad contract does not stop the
+    others, and says why it was left out."""
+    created, skipped = [], []
+    for contract_id, start in items:
+        contract = Contract.objects.filter(pk=int(contract_id)).first()
+        try:
+            with transaction.atomic():
+                if contract is None:
+                    raise NotRenewable(_("the contract no longer exists"))
+                renewal = renew_contract(
+                    contract=contract, actor=actor, expected_start=date.fromisoformat(start)
+                )
+                generated = create_order_for_renewal(renewal=renewal, actor=actor)
+        except DomainError as error:
+            skipped.append(_item(contract_id, contract, str(error.message)))
+        else:
+            created.append(_created(renewal, generated.order))
+    return created, skipped
+
+
 def renew_and_bill(
     *,
     contract_periods: dict[str, str],
     actor: Actor,
     on_progress: Callable[[int, list[dict], list[dict]], None] | None = None,
-    batch_size: int = 100,
+    batch_size: int = 1000,
 ) -> tuple[list[dict], list[dict]]:
     """Renew each contract for exactly the period previewed, and generate the renewal's order
-    with the "Rinnovi" defaults. Each contract is one transaction (a failure leaves no renewal
-    without its order, and does not stop the others); a contract renewed meanwhile, or whose
-    period changed, is skipped with the reason. Idempotent: run again, it renews nothing twice.
-    Returns (created, skipped) as plain data for the run."""
+    with the "Rinnovi" defaults. Batches are written set-wise, each in one transaction (no
+    renewal without its order); a batch that fails is done again contract by contract. A
+    contract renewed meanwhile, or whose period changed, is left out with the reason.
+    Idempotent: run again, it renews nothing twice. Returns (created, skipped) as plain data."""
     require_function(actor, MANAGE_CONTRACTS)
+    profile = configured_profile(case=BillingProfile.Case.RENEWAL)
+    indices = foi_indices()
     created, skipped = [], []
     items = sorted(contract_periods.items(), key=lambda item: int(item[0]))
     for start_index in range(0, len(items), batch_size):
-        batch_created, batch_skipped = [], []
-        for contract_id, start in items[start_index : start_index + batch_size]:
-            contract = Contract.objects.filter(pk=int(contract_id)).first()
-            try:
-                with transaction.atomic():
-                    if contract is None:
-                        raise NotRenewable(_("the contract no longer exists"))
-                    renewal = renew_contract(
-                        contract=contract, actor=actor, expected_start=date.fromisoformat(start)
-                    )
-                    generated = create_order_for_renewal(renewal=renewal, actor=actor)
-            except DomainError as error:
-                batch_skipped.append(
-                    {
-                        "contract": int(contract_id),
-                        "contract_number": contract.number if contract else "",
-                        "reason": str(error.message),
-                    }
+        batch = items[start_index : start_index + batch_size]
+        try:
+            with transaction.atomic():
+                batch_created, batch_skipped = _renew_and_bill_batch(
+                    batch, actor=actor, profile=profile, indices=indices
                 )
-            else:
-                order = generated.order
-                batch_created.append(
-                    {
-                        "contract": contract.pk,
-                        "contract_number": contract.number,
-                        "renewal": renewal.pk,
-                        "period": str(renewal),
-                        "order": order.pk,
-                        "number": order.number,
-                        "protocol": order.protocol,
-                        "total": str(order.total),
-                    }
-                )
+        except Exception:  # noqa: BLE001 - the batch is done again contract by contract
+            logger.warning("Renewal batch failed, retrying contract by contract", exc_info=True)
+            batch_created, batch_skipped = _renew_and_bill_one_by_one(batch, actor=actor)
         created += batch_created
         skipped += batch_skipped
         if on_progress:

@@ -5,11 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.models import Order
+from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingProfile, BillingRun
 from crm_billing.services import renewals, runs
@@ -123,3 +125,41 @@ def test_a_renewal_run_needs_the_contracts_function(client, operator):
     run = preview(client, {"mode": "selected", "contracts": [due().pk]})
     client.force_login(UserFactory(functions=["tickets.manage_tickets"]))
     assert client.get(run.get_absolute_url()).status_code == 403
+
+
+def test_renewing_many_contracts_costs_the_queries_of_a_few(
+    operator, django_assert_max_num_queries
+):
+    groups = [[due() for _ in range(2)], [due() for _ in range(30)]]
+    plans = [renewals.previewed_periods(renewals.plan_renewals(group)) for group in groups]
+    # Cached per process and per user: filled first, so both measures start alike.
+    ContentType.objects.get_for_models(Renewal, Contract)
+    operator.has_perm(MANAGE_CONTRACTS)
+    counts = []
+    for periods in plans:
+        with django_assert_max_num_queries(30) as captured:
+            created, skipped = renewals.renew_and_bill(contract_periods=periods, actor=operator)
+        assert skipped == [] and len(created) == len(periods)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_bulk_renewals_are_in_the_history_with_who_made_them(operator):
+    contract = due()
+    periods = renewals.previewed_periods(renewals.plan_renewals([contract]))
+    renewals.renew_and_bill(contract_periods=periods, actor=operator)
+    record = contract.renewals.get().history.get()
+    assert record.history_user == operator and record.order_id is not None
+
+
+def test_a_failing_batch_is_done_again_contract_by_contract(operator, monkeypatch):
+    contracts = [due(), due()]
+    periods = renewals.previewed_periods(renewals.plan_renewals(contracts))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("lost connection")
+
+    monkeypatch.setattr(renewals, "_renew_and_bill_batch", broken)
+    created, skipped = renewals.renew_and_bill(contract_periods=periods, actor=operator)
+    assert len(created) == 2 and skipped == []
+    assert all(contract.renewals.get().order is not None for contract in contracts)
