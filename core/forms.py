@@ -49,7 +49,7 @@ class StyledForm:
         super().full_clean()
         for name in ambiguous:
             self.cleaned_data.pop(name, None)
-            self._errors[name] = self.error_class([AMBIGUOUS_NUMBER])
+            self._errors[name] = self.error_class([str(AMBIGUOUS_NUMBER)])
         for name in self.errors:
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs

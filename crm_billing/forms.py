@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import Customer, DealSubject, OrderType, Product
+from contracts.models import Contract
 from core.forms import StyledForm
 from core.input import record_id
 from crm_billing.functions import function_permissions
@@ -216,11 +217,25 @@ class RenewalSelectionForm(forms.Form):
         super().__init__(data, **kwargs)
         values = data.getlist("contracts") if data is not None else []
         self.fields["contracts"].choices = [(v, v) for v in values if record_id(v)]
+        self.filters = RenewalsDueFilterForm(data)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("mode") == "selected" and not cleaned.get("contracts"):
             raise forms.ValidationError(
                 _("Tick at least one contract, or renew all filtered ones.")
+            )
+        ticked = set(cleaned.get("contracts") or ())
+        if ticked and Contract.objects.filter(pk__in=ticked).count() != len(ticked):
+            raise forms.ValidationError(
+                _("Some ticked contracts no longer exist: reload the list and tick again.")
+            )
+        if cleaned.get("mode") == "filtered" and not self.filters.is_valid():
+            problems = "; ".join(
+                f"{self.filters.fields[name].label}: {' '.join(errors)}"
+                for name, errors in self.filters.errors.items()
+            )
+            raise forms.ValidationError(
+                _("The filters are not valid (%(problems)s).") % {"problems": problems}
             )
         return cleaned

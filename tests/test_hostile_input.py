@@ -1135,7 +1135,14 @@ def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
     ]
     paths.append(reverse("tickets:ticket_detail", args=[world.ticket.pk]) + "?tab=dati")
     # The Scadenzario with a window wide enough to hold the world's contract: its "Rinnova".
-    paths.append(reverse("billing:renewals_due") + "?within_days=3650")
+    # With every filter set, as "all contracts listed" posts them along.
+    scadenzario = {
+        "within_days": "3650",
+        "customer": world.contract.customer_id,
+        "q": "",
+        "sort": "end",
+    }
+    paths.append(reverse("billing:renewals_due") + "?" + as_querydict(scadenzario).urlencode())
     # The list's filters travel along with "Fattura attività".
     filters = baseline_payload(CASES["billing:bill_activities_preview[filtered]"], world)
     filters = {

@@ -81,7 +81,7 @@ def renew_and_bill_preview(request):
     if selection.cleaned_data["mode"] == "selected":
         contracts = Contract.objects.filter(pk__in=selection.cleaned_data["contracts"])
     else:
-        contracts, _within = _filtered(RenewalsDueFilterForm(request.POST), timezone.localdate())
+        contracts, _within = _filtered(selection.filters, timezone.localdate())
     try:
         run = preview_renewal_run(contracts=contracts, actor=request.user)
     except DomainError as error:

@@ -116,6 +116,7 @@ def test_the_scadenzario_renews_a_contract_due_and_rinnova_on_the_contract_page(
     call_command("load_demo")
     today = timezone.localdate()
     due = ContractFactory(
+        number="CTR-DUE-1",
         customer=Contract.objects.first().customer,
         start_date=today - timedelta(days=340),
         end_date=today + timedelta(days=25),
@@ -148,6 +149,7 @@ def test_rinnova_e_fattura_of_the_ticked_rows_through_the_pages(page):
     customer = Contract.objects.first().customer
     chosen = [
         ContractFactory(
+            number=f"CTR-BULK-{days}",
             customer=customer,
             start_date=today - timedelta(days=330),
             end_date=today + timedelta(days=days),

@@ -41,6 +41,7 @@ def contract_data(contract, **changes):
         "end_date": "2026-12-31",
         "renewal_months": "12",
         "notice_days": "0",
+        "index_share_percent": "100",
         "customer_cost": "",
         "order": "",
     }

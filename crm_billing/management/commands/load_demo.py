@@ -244,9 +244,9 @@ class Command(BaseCommand):
             profile.save()
 
     def load_price_indices(self, today):
-        """ISTAT FOI indices of the last four years up to last month, growing 1,8 % a year (the
-        variation the "indexed" renewal rule then finds)."""
-        months = [add_months(today.replace(day=1), -back) for back in range(48, 0, -1)]
+        """ISTAT FOI indices of the last four years up to this month (a demo may renew next
+        month), growing 1,8 % a year: the variation the "indexed" renewal rule then finds."""
+        months = [add_months(today.replace(day=1), -back) for back in range(47, -1, -1)]
         values = {}
         for first_day in months:
             year_before = values.get((first_day.year - 1, first_day.month))
