@@ -152,3 +152,28 @@ def test_the_scadenzario_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(15):
         page = due_page(client)
     assert page.status_code == 200 and len(page.context["proposals"]) == 25
+
+
+def test_the_notice_deadline_and_tacit_renewal_are_shown_for_each_contract(client, last_cost_rule):
+    today = timezone.localdate()
+    tacit = ContractFactory(
+        start_date=today - timedelta(days=300),
+        end_date=today + timedelta(days=45),
+        tacit_renewal=True,
+        notice_days=60,
+    )
+    assert tacit.notice_deadline() == tacit.end_date - timedelta(days=60)
+    client.force_login(operator())
+    page = due_page(client).content.decode()
+    row = page[page.index(f'id="due-{tacit.pk}"') :]
+    row = row[: row.index("</tr>")]
+    deadline = tacit.notice_deadline().strftime("%d/%m/%Y")
+    assert deadline in row and "superato" in row  # 60 days' notice before a 45-day end
+    assert "sì" in row
+
+
+def test_the_notice_deadline_follows_the_last_renewal(db):
+    contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    RenewalFactory(contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31))
+    contract.notice_days = 90
+    assert contract.notice_deadline() == date(2027, 10, 2)
