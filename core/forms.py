@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +50,9 @@ class StyledForm:
         super().full_clean()
         for name in ambiguous:
             self.cleaned_data.pop(name, None)
-            self._errors[name] = self.error_class([str(AMBIGUOUS_NUMBER)])
+            self._errors[name] = self.error_class(
+                ValidationError(AMBIGUOUS_NUMBER, code="ambiguous_number").error_list
+            )
         for name in self.errors:
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
