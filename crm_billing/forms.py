@@ -86,40 +86,36 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
             self.fields["renewal_pricing"].widget.attrs["class"] = "form-check-input"
 
 
-class BillingSelectionForm(forms.Form):
-    """What "Fattura attività" bills: the tickets ticked on the page, or every ticket matching
-    the list's filters (posted along), with an optional cut-off date."""
+class TickedOrFilteredForm(forms.Form):
+    """A bulk action's selection: the rows ticked on a list, or every row its filters match
+    (posted along with the button). Subclasses name the ids field, the model, the list's filter
+    form and what to say."""
 
-    MODES = [("selected", _("ticked tickets")), ("filtered", _("all tickets matching the filters"))]
+    MODES: list = []
+    ids_field = ""
+    model = None
+    filter_form = None
+    none_ticked = ""
+    vanished = ""
 
-    mode = forms.ChoiceField(choices=MODES)
-    tickets = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    cutoff = forms.DateField(
-        label=_("Activities closed up to"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-    )
+    mode = forms.ChoiceField()
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
+        self.fields["mode"].choices = self.MODES
         # The ticked ids are checked against the database in clean(), not against a list.
-        values = data.getlist("tickets") if data is not None else []
-        self.fields["tickets"].choices = [(v, v) for v in values if record_id(v)]
-        self.filters = TicketFilterForm(data)
+        values = data.getlist(self.ids_field) if data is not None else []
+        self.fields[self.ids_field].choices = [(v, v) for v in values if record_id(v)]
+        self.filters = self.filter_form(data)
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("mode") == "selected":
-            ids = set(cleaned.get("tickets") or ())
-            if not ids:
-                raise forms.ValidationError(
-                    _("Tick at least one ticket, or bill all filtered ones.")
-                )
-            if Ticket.objects.filter(pk__in=ids).count() != len(ids):
-                raise forms.ValidationError(
-                    _("Some ticked tickets no longer exist: reload the list and tick again.")
-                )
-        elif cleaned.get("mode") == "filtered" and not self.filters.is_valid():
+        ticked = set(cleaned.get(self.ids_field) or ())
+        if cleaned.get("mode") == "selected" and not ticked:
+            raise forms.ValidationError(self.none_ticked)
+        if ticked and self.model.objects.filter(pk__in=ticked).count() != len(ticked):
+            raise forms.ValidationError(self.vanished)
+        if cleaned.get("mode") == "filtered" and not self.filters.is_valid():
             problems = "; ".join(
                 f"{self.filters.fields[name].label}: {' '.join(errors)}"
                 for name, errors in self.filters.errors.items()
@@ -128,6 +124,23 @@ class BillingSelectionForm(forms.Form):
                 _("The filters are not valid (%(problems)s).") % {"problems": problems}
             )
         return cleaned
+
+
+class BillingSelectionForm(TickedOrFilteredForm):
+    """What "Fattura attività" bills: the tickets ticked on the page, or every ticket matching
+    the list's filters, with an optional cut-off date."""
+
+    MODES = [("selected", _("ticked tickets")), ("filtered", _("all tickets matching the filters"))]
+    ids_field, model, filter_form = "tickets", Ticket, TicketFilterForm
+    none_ticked = _("Tick at least one ticket, or bill all filtered ones.")
+    vanished = _("Some ticked tickets no longer exist: reload the list and tick again.")
+
+    tickets = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    cutoff = forms.DateField(
+        label=_("Activities closed up to"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
 
     def tickets_queryset(self):
         if self.cleaned_data["mode"] == "selected":
@@ -201,41 +214,16 @@ class PriceIndexImportForm(forms.Form):
         return upload
 
 
-class RenewalSelectionForm(forms.Form):
+class RenewalSelectionForm(TickedOrFilteredForm):
     """What "Rinnova e fattura" renews: the rows ticked on the Scadenzario, or every row its
-    filters match (posted along)."""
+    filters match."""
 
     MODES = [
         ("selected", _("ticked contracts")),
         ("filtered", _("all contracts matching the filters")),
     ]
+    ids_field, model, filter_form = "contracts", Contract, RenewalsDueFilterForm
+    none_ticked = _("Tick at least one contract, or renew all filtered ones.")
+    vanished = _("Some ticked contracts no longer exist: reload the list and tick again.")
 
-    mode = forms.ChoiceField(choices=MODES)
     contracts = forms.TypedMultipleChoiceField(coerce=int, required=False)
-
-    def __init__(self, data=None, **kwargs):
-        super().__init__(data, **kwargs)
-        values = data.getlist("contracts") if data is not None else []
-        self.fields["contracts"].choices = [(v, v) for v in values if record_id(v)]
-        self.filters = RenewalsDueFilterForm(data)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("mode") == "selected" and not cleaned.get("contracts"):
-            raise forms.ValidationError(
-                _("Tick at least one contract, or renew all filtered ones.")
-            )
-        ticked = set(cleaned.get("contracts") or ())
-        if ticked and Contract.objects.filter(pk__in=ticked).count() != len(ticked):
-            raise forms.ValidationError(
-                _("Some ticked contracts no longer exist: reload the list and tick again.")
-            )
-        if cleaned.get("mode") == "filtered" and not self.filters.is_valid():
-            problems = "; ".join(
-                f"{self.filters.fields[name].label}: {' '.join(errors)}"
-                for name, errors in self.filters.errors.items()
-            )
-            raise forms.ValidationError(
-                _("The filters are not valid (%(problems)s).") % {"problems": problems}
-            )
-        return cleaned
