@@ -120,6 +120,13 @@ def contracts_due(*, today: date, within_days: int, customer=None, search: str =
     return contracts
 
 
+def _renewed_meanwhile(proposal: Proposal) -> str:
+    """Why a previewed period is not renewed: the contract was renewed since the preview."""
+    return _("renewed meanwhile: its next period now starts on %(start)s") % {
+        "start": date_format(proposal.start, "SHORT_DATE_FORMAT")
+    }
+
+
 @transaction.atomic
 def renew_contract(
     *, contract: Contract, actor: Actor, expected_start: date | None = None
@@ -135,10 +142,7 @@ def renew_contract(
         contract, profile=configured_profile(case=BillingProfile.Case.RENEWAL)
     )
     if expected_start is not None and proposal.start != expected_start:
-        raise NotRenewable(
-            _("renewed meanwhile: its next period now starts on %(start)s")
-            % {"start": date_format(proposal.start, "SHORT_DATE_FORMAT")}
-        )
+        raise NotRenewable(_renewed_meanwhile(proposal))
     if proposal.price is None:
         raise NotRenewable(proposal.reason)
     clash = contract.period_clash(proposal.start, proposal.end)
@@ -219,10 +223,7 @@ def _renew_and_bill_batch(items, *, actor: Actor, profile: BillingProfile, indic
             continue
         proposal = propose_renewal(contract, profile=profile, indices=indices)
         if proposal.start != date.fromisoformat(start):
-            reason = _("renewed meanwhile: its next period now starts on %(start)s") % {
-                "start": date_format(proposal.start, "SHORT_DATE_FORMAT")
-            }
-            skipped.append(_item(contract_id, contract, reason))
+            skipped.append(_item(contract_id, contract, _renewed_meanwhile(proposal)))
         elif proposal.price is None:
             skipped.append(_item(contract_id, contract, proposal.reason))
         else:

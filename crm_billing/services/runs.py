@@ -45,6 +45,16 @@ class RunNotResumable(DomainError):
     )
 
 
+def _within_the_limit(rows, selection) -> list:
+    """The rows of a selection, at most BILLING_MAX_SELECTION of them (one more is read to
+    know); SelectionTooLarge, with the selection's size, beyond."""
+    limit = settings.BILLING_MAX_SELECTION
+    rows = list(rows[: limit + 1])
+    if len(rows) > limit:
+        raise SelectionTooLarge(selection.count())
+    return rows
+
+
 def preview_billing_run(
     *, tickets, actor: Actor, cutoff=None
 ) -> tuple[BillingRun, list[TicketPlan]]:
@@ -52,10 +62,7 @@ def preview_billing_run(
     run bills exactly these tickets, whatever the filters would match later. At most
     BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set."""
     require_function(actor, MANAGE_TICKETS)
-    limit = settings.BILLING_MAX_SELECTION
-    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True)[: limit + 1])
-    if len(ticket_ids) > limit:
-        raise SelectionTooLarge(tickets.count())
+    ticket_ids = _within_the_limit(tickets.order_by("pk").values_list("pk", flat=True), tickets)
     plans = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
     run = BillingRun.objects.create(
         actor=actor,
@@ -84,12 +91,9 @@ def preview_renewal_run(*, contracts, actor: Actor) -> BillingRun:
     for (or none, when it cannot be: cancelled, missing index...), as a previewed run. Nothing
     is renewed until the run is confirmed. At most BILLING_MAX_SELECTION contracts."""
     require_function(actor, MANAGE_CONTRACTS)
-    limit = settings.BILLING_MAX_SELECTION
-    chosen = list(
-        contracts.with_current_end().select_related("customer").order_by("pk")[: limit + 1]
+    chosen = _within_the_limit(
+        contracts.with_current_end().select_related("customer").order_by("pk"), contracts
     )
-    if len(chosen) > limit:
-        raise SelectionTooLarge(contracts.count())
     periods = {str(contract.pk): None for contract in chosen}
     periods.update(previewed_periods(plan_renewals(chosen)))
     return BillingRun.objects.create(
