@@ -7,6 +7,7 @@ every app asks here, so the question is written once. The Back Office never name
 bills: callers pass the model or the record."""
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, OuterRef, QuerySet
@@ -41,19 +42,34 @@ def live_order_billing(source: Model) -> Order | None:
     return line.order if line else None
 
 
-def live_orders_of(model: type[Model], ids, *, chunk: int = 10_000) -> dict[int, tuple[int, str]]:
-    """{record id: (order id, Num. Ordine)} of the live lines billing these records of `model`:
-    one indexed query per chunk, instead of a subquery per record."""
-    ids = list(ids)
-    found = {}
-    for start in range(0, len(ids), chunk):
-        found.update(
-            (source_id, (order_id, number))
-            for source_id, order_id, number in _lines_of_model(model)
-            .filter(source_id__in=ids[start : start + chunk])
-            .values_list("source_id", "order_id", "order__number")
-        )
-    return found
+def live_parts_of(
+    model: type[Model], ids, *, chunk: int = 10_000
+) -> dict[tuple[int, str, date | None], tuple[int, str]]:
+    """{(record id, line kind, day): (order id, Num. Ordine)} of the live lines billing parts of
+    these records of `model` (its hours, its travel, a day's call-out...). `ids` is a list,
+    read one indexed query per chunk, or a queryset of ids, read as one subquery."""
+    columns = ("source_id", "kind", "source_date", "order_id", "order__number")
+    lines = _lines_of_model(model)
+    if isinstance(ids, QuerySet):
+        chunks = [lines.filter(source_id__in=ids)]
+    else:
+        ids = list(ids)
+        chunks = [
+            lines.filter(source_id__in=ids[start : start + chunk])
+            for start in range(0, len(ids), chunk)
+        ]
+    return {
+        (source_id, kind, day): (order_id, number)
+        for found in chunks
+        for source_id, kind, day, order_id, number in found.values_list(*columns)
+    }
+
+
+def live_orders_of(model: type[Model], ids) -> dict[int, tuple[int, str]]:
+    """{record id: (order id, Num. Ordine)} of the live lines billing these records of `model`."""
+    return {
+        source_id: order for (source_id, _kind, _day), order in live_parts_of(model, ids).items()
+    }
 
 
 def linkable_orders(customer_id: int | None, *, taken: Iterable[QuerySet] = ()) -> QuerySet[Order]:

@@ -50,3 +50,7 @@ class OrderChangedMeanwhile(DomainError):
 
 class TransmissionNotResendable(DomainError):
     default_message = _("Only the latest send, when it failed, can be sent again.")
+
+
+class RecordInUse(DomainError):
+    default_message = _("The record is in use and cannot be deleted: switch it off instead.")

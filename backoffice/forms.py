@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import money
@@ -12,6 +13,8 @@ from backoffice.models import (
     OrderLine,
     OrderType,
     PaymentTerms,
+    PriceList,
+    PriceListItem,
     Product,
     Transmission,
     VatRate,
@@ -205,8 +208,17 @@ class CustomerForm(StyledForm, forms.ModelForm):
             "vat_exemption",
             "agent",
             "discount_percent",
+            "price_list",
             "active",
         ]
+
+    def setup_fields(self):
+        self.fields["price_list"].queryset = PriceList.objects.filter(
+            Q(active=True) | Q(pk=self.instance.price_list_id)
+        )
+        self.fields["price_list"].help_text = _(
+            "Its prices come before the list prices when orders are generated."
+        )
 
     def clean_tax_code(self):
         return self.cleaned_data["tax_code"].upper()
@@ -219,6 +231,47 @@ class ProductForm(StyledForm, forms.ModelForm):
     class Meta:
         model = Product
         fields = ["code", "description", "unit", "list_price", "vat_rate", "active"]
+
+
+class PriceListForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = PriceList
+        fields = ["code", "name", "active"]
+
+
+class PriceListItemForm(StyledForm, forms.ModelForm):
+    """The price of one product in one price list: one price per product in each list."""
+
+    class Meta:
+        model = PriceListItem
+        fields = ["price_list", "product", "unit_price"]
+
+    def setup_fields(self):
+        instance = self.instance
+        self.fields["price_list"].queryset = PriceList.objects.filter(
+            Q(active=True) | Q(pk=instance.price_list_id)
+        )
+        self.fields["product"].queryset = Product.objects.filter(
+            Q(active=True) | Q(pk=instance.product_id)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        price_list, product = cleaned.get("price_list"), cleaned.get("product")
+        if price_list and product:
+            others = PriceListItem.objects.filter(price_list=price_list, product=product)
+            if instance_pk := self.instance.pk:
+                others = others.exclude(pk=instance_pk)
+            if others.exists():
+                self.add_error(
+                    "product",
+                    _(
+                        "The price list %(price_list)s already has a price for this product: "
+                        "change that one."
+                    )
+                    % {"price_list": price_list},
+                )
+        return cleaned
 
 
 class OrderTypeForm(StyledForm, forms.ModelForm):

@@ -37,4 +37,9 @@ urlpatterns = [
         master_data.MasterDataUpdate.as_view(),
         name="masterdata_update",
     ),
+    path(
+        "anagrafiche/<slug:kind>/<int:pk>/elimina/",
+        master_data.masterdata_delete,
+        name="masterdata_delete",
+    ),
 ]

@@ -1,14 +1,23 @@
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.billed import linkable_orders
 from backoffice.models import Customer, Order, Product
-from contracts.models import Contract, Renewal, orders_linked_elsewhere
+from contracts.models import (
+    Contract,
+    ContractRate,
+    PrepaidHours,
+    Renewal,
+    orders_linked_elsewhere,
+)
 from core.forms import StyledForm
 from core.input import record_id
 
 DATE_WIDGET = {"type": "date"}
+# A contract's billing increment and minimum: at most a day.
+MAX_BILLING_MINUTES = 1440
 
 
 class OrderChoiceField(forms.ModelChoiceField):
@@ -41,6 +50,8 @@ class ContractForm(StyledForm, forms.ModelForm):
             "indexed",
             "index_share_percent",
             "customer_cost",
+            "billing_increment_minutes",
+            "minimum_minutes",
             "order",
         ]
         widgets = {
@@ -62,6 +73,10 @@ class ContractForm(StyledForm, forms.ModelForm):
         self.fields["order"].queryset = linkable_orders(
             customer_id, taken=orders_linked_elsewhere(self.instance)
         )
+        for name in ("billing_increment_minutes", "minimum_minutes"):
+            field = self.fields[name]
+            field.validators.append(MaxValueValidator(MAX_BILLING_MINUTES))
+            field.widget.attrs.update(min=0, max=MAX_BILLING_MINUTES)
 
     def clean(self):
         cleaned = super().clean()
@@ -127,3 +142,44 @@ class ContractCancelForm(StyledForm, forms.Form):
         label=_("Cancellation received on"),
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
+
+
+class ContractRateForm(StyledForm, forms.ModelForm):
+    """Tariffe del contratto: the price agreed for one product/service, once per product (the
+    service checks it, under the contract's lock)."""
+
+    small = True
+    prefix = "rate"
+
+    class Meta:
+        model = ContractRate
+        fields = ["product", "unit_price"]
+
+    def __init__(self, *args, contract, **kwargs):
+        self.contract = contract
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract
+
+    def setup_fields(self):
+        self.fields["product"].queryset = Product.objects.filter(active=True)
+
+
+class PrepaidHoursForm(StyledForm, forms.ModelForm):
+    """Monte ore: hours bought in advance and the period they may be drawn in. That packages of
+    a contract do not overlap is checked by the service, under the contract's lock."""
+
+    small = True
+    prefix = "package"
+
+    class Meta:
+        model = PrepaidHours
+        fields = ["hours", "valid_from", "valid_to"]
+        widgets = {
+            "valid_from": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "valid_to": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, contract, **kwargs):
+        self.contract = contract
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract

@@ -8,15 +8,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from backoffice.models import Customer, Order, Product
+from backoffice.models import AgreedPrice, Customer, Order, OrderLine, Product
 from contracts.periods import next_period
 
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -94,6 +94,19 @@ class Contract(models.Model):
         _("share of the index"),
         choices=[(75, "75%"), (100, "100%")],
         default=100,
+    )
+    # How its tickets' hours are billed; empty = as the activity billing configuration says.
+    billing_increment_minutes = models.PositiveSmallIntegerField(
+        _("billing increment (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Hours are rounded up to a multiple of it. Empty: as configured; 0: none."),
+    )
+    minimum_minutes = models.PositiveSmallIntegerField(
+        _("minimum billed (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("An activity is billed at least this long. Empty: as configured."),
     )
     # Disdetta: the contract ends with its current period and is never proposed for renewal.
     cancelled_on = models.DateField(_("cancellation date"), null=True, blank=True, editable=False)
@@ -274,6 +287,101 @@ class Renewal(models.Model):
         if self.order_id and self.order.status != Order.Status.CANCELLED:
             return self.order
         return None
+
+
+class ContractRate(AgreedPrice):
+    """Tariffa del contratto: the price agreed in the contract for one product/service."""
+
+    OWNER = "contract"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="rates"
+    )
+
+    class Meta:
+        verbose_name = _("contract rate")
+        verbose_name_plural = _("contract rates")
+        ordering = ["contract", "product__code"]
+        constraints = [
+            *AgreedPrice.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["contract", "product"], name="%(class)s_one_price_per_product"
+            ),
+        ]
+
+
+class PrepaidHoursQuerySet(models.QuerySet):
+    def with_usage(self):
+        """Annotate `used` (hours on live lines drawn from the package) and `remaining`. A
+        line stops counting when its order is cancelled: cancelling gives the hours back."""
+        used = Coalesce(
+            Sum("draws__line__quantity", filter=Q(draws__line__is_live=True)),
+            Decimal("0"),
+            output_field=models.DecimalField(max_digits=12, decimal_places=2),
+        )
+        return self.annotate(used=used, remaining=F("hours") - used)
+
+    def valid_on(self, day):
+        return self.filter(valid_from__lte=day, valid_to__gte=day)
+
+
+class PrepaidHours(models.Model):
+    """Monte ore: hours the customer bought in advance, drawn by the contract's tickets within
+    the validity before any hour is billed."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="packages"
+    )
+    hours = models.DecimalField(
+        _("hours bought"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+
+    objects = PrepaidHoursQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("prepaid hours")
+        verbose_name_plural = _("prepaid hours")
+        ordering = ["contract", "valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="prepaidhours_hours_positive"),
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=F("valid_from")), name="prepaidhours_valid_to_after_from"
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(hours)s h from %(start)s to %(end)s") % {
+            "hours": number_format(self.hours, 2),
+            "start": date_format(self.valid_from, "SHORT_DATE_FORMAT"),
+            "end": date_format(self.valid_to, "SHORT_DATE_FORMAT"),
+        }
+
+    def clean(self):
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The end date comes before the start date.")})
+
+    @property
+    def is_running_low(self) -> bool:
+        """Needs with_usage(): at or under the warning share of the hours bought."""
+        threshold = self.hours * Decimal(settings.PREPAID_HOURS_WARNING_PERCENT) / 100
+        return self.remaining <= threshold
+
+
+class PrepaidDraw(models.Model):
+    """Which package a line at 0,00 € drew its hours from. The hours are the line's quantity;
+    they count while the line is live."""
+
+    package = models.ForeignKey(PrepaidHours, on_delete=models.PROTECT, related_name="draws")
+    line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="prepaid_draw")
+
+    def __str__(self):
+        return f"{self.package_id}: {self.line_id}"
 
 
 def orders_linked_elsewhere(record: Contract | Renewal | None = None) -> list:

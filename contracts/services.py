@@ -1,16 +1,28 @@
 """Saving contracts and renewals. Linking or unlinking an existing Order/Offer is recorded on
-the order; an order generated from the record cannot be swapped for another while it is live."""
+the order; an order generated from the record cannot be swapped for another while it is live.
+A contract's rates (tariffe) and prepaid hours (monte ore) are written under the contract's row
+lock, so two clerks adding at once are checked one after the other."""
+
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from backoffice.billed import live_order_billing
-from backoffice.models import Order, OrderEvent
+from backoffice.models import Order, OrderEvent, Product
 from backoffice.services import record_event
-from contracts.models import Contract, Renewal, orders_linked_elsewhere
+from contracts.models import (
+    Contract,
+    ContractRate,
+    PrepaidHours,
+    Renewal,
+    orders_linked_elsewhere,
+)
+from contracts.permissions import MANAGE_CONTRACTS
 from core.actors import Actor
 from core.exceptions import DomainError
+from core.functions import require_function
 from core.history import record_changes_by
 
 
@@ -133,3 +145,104 @@ def cancel_contract(*, contract: Contract, cancelled_on, actor: Actor) -> Contra
     record_changes_by(contract, actor)
     contract.save(update_fields=["cancelled_on", "cancelled_by"])
     return contract
+
+
+class RateExists(DomainError):
+    pass
+
+
+class PackageOverlap(DomainError):
+    pass
+
+
+class PackageEndsBeforeStart(DomainError):
+    pass
+
+
+class PackageDrawn(DomainError):
+    pass
+
+
+def _lock_contract(contract: Contract) -> Contract:
+    return Contract.objects.select_for_update().get(pk=contract.pk)
+
+
+@transaction.atomic
+def add_contract_rate(
+    *, contract: Contract, product: Product, unit_price: Decimal, actor: Actor
+) -> ContractRate:
+    """Agree a price for a product/service in the contract: one rate per product."""
+    require_function(actor, MANAGE_CONTRACTS)
+    contract = _lock_contract(contract)
+    if ContractRate.objects.filter(contract=contract, product=product).exists():
+        raise RateExists(
+            _(
+                "The contract already has a rate for %(product)s: delete it first to change "
+                "its price."
+            )
+            % {"product": product}
+        )
+    rate = ContractRate(contract=contract, product=product, unit_price=unit_price)
+    record_changes_by(rate, actor)
+    rate.save()
+    return rate
+
+
+@transaction.atomic
+def delete_contract_rate(*, rate: ContractRate, actor: Actor) -> None:
+    """Remove a rate: orders generated afterwards take the price from the price list or the
+    list price; orders already made keep theirs."""
+    require_function(actor, MANAGE_CONTRACTS)
+    _lock_contract(rate.contract)
+    stored = ContractRate.objects.filter(pk=rate.pk).first()
+    if stored is None:
+        return  # deleted meanwhile
+    record_changes_by(stored, actor)
+    stored.delete()
+
+
+@transaction.atomic
+def add_prepaid_hours(
+    *, contract: Contract, hours: Decimal, valid_from, valid_to, actor: Actor
+) -> PrepaidHours:
+    """Add a package of prepaid hours. The packages of a contract never overlap: checked under
+    the contract's row lock, which a second clerk adding at once waits for."""
+    require_function(actor, MANAGE_CONTRACTS)
+    if valid_to < valid_from:
+        raise PackageEndsBeforeStart(_("The end date comes before the start date."))
+    contract = _lock_contract(contract)
+    clash = (
+        PrepaidHours.objects.filter(
+            contract=contract, valid_from__lte=valid_to, valid_to__gte=valid_from
+        )
+        .order_by("valid_from", "pk")
+        .first()
+    )
+    if clash is not None:
+        raise PackageOverlap(
+            _(
+                "The validity overlaps the package of %(package)s: the prepaid hours of a "
+                "contract cannot overlap."
+            )
+            % {"package": clash}
+        )
+    package = PrepaidHours(contract=contract, hours=hours, valid_from=valid_from, valid_to=valid_to)
+    record_changes_by(package, actor)
+    package.save()
+    return package
+
+
+@transaction.atomic
+def delete_prepaid_hours(*, package: PrepaidHours, actor: Actor) -> None:
+    """Delete a package nothing was drawn from. Once hours were drawn (even on an order since
+    cancelled) the package is kept: its draws account for those hours."""
+    require_function(actor, MANAGE_CONTRACTS)
+    _lock_contract(package.contract)
+    # Billing locks the packages it draws from: a run under way finishes first.
+    stored = PrepaidHours.objects.select_for_update().filter(pk=package.pk).first()
+    if stored is None:
+        return  # deleted meanwhile
+    if stored.draws.exists():
+        raise PackageDrawn(_("Hours were already drawn from this package: it cannot be deleted."))
+    record_changes_by(stored, actor)
+    stored.delete()

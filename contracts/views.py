@@ -11,8 +11,21 @@ from django.views.decorators.http import require_POST
 
 from backoffice.billed import linkable_orders
 from contracts import services
-from contracts.forms import ContractCancelForm, ContractFilterForm, ContractForm, RenewalForm
-from contracts.models import Contract, Renewal, orders_linked_elsewhere
+from contracts.forms import (
+    ContractCancelForm,
+    ContractFilterForm,
+    ContractForm,
+    ContractRateForm,
+    PrepaidHoursForm,
+    RenewalForm,
+)
+from contracts.models import (
+    Contract,
+    ContractRate,
+    PrepaidHours,
+    Renewal,
+    orders_linked_elsewhere,
+)
 from contracts.permissions import MANAGE_CONTRACTS
 from core.actors import Actor
 from core.exceptions import DomainError
@@ -86,11 +99,27 @@ def contract_list(request):
     return render(request, template, {"filters": filters, "page": page})
 
 
-def contract_page(request, form, contract=None, status=200):
+def contract_page(request, form, contract=None, status=200, *, rate_form=None, package_form=None):
+    """The contract's page: its form and, once saved, its renewals, rates and prepaid hours (a
+    fixed number of queries however many there are)."""
     context = {"form": form, "contract": contract}
     if contract is not None:
-        context["renewals"] = contract.renewals.select_related("order__order_type")
+        context.update(
+            renewals=contract.renewals.select_related("order__order_type"),
+            rates=contract.rates.select_related("product").order_by("product__code", "pk"),
+            packages=contract.packages.with_usage().order_by("valid_from", "pk"),
+            rate_form=rate_form or ContractRateForm(contract=contract),
+            package_form=package_form or PrepaidHoursForm(contract=contract),
+            prepaid_warning_percent=settings.PREPAID_HOURS_WARNING_PERCENT,
+        )
     return render(request, "contracts/contract_form.html", context, status=status)
+
+
+def _contract_for_page(pk) -> Contract:
+    return get_object_or_404(
+        Contract.objects.select_related("customer", "product", "order__order_type", "cancelled_by"),
+        pk=pk,
+    )
 
 
 @function_required(MANAGE_CONTRACTS)
@@ -106,10 +135,7 @@ def contract_create(request):
 
 @function_required(MANAGE_CONTRACTS)
 def contract_detail(request, pk):
-    contract = get_object_or_404(
-        Contract.objects.select_related("customer", "product", "order__order_type", "cancelled_by"),
-        pk=pk,
-    )
+    contract = _contract_for_page(pk)
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
         if contract_form_saved(form, request.user):
@@ -180,3 +206,95 @@ def contract_cancel(request, pk):
             % {"n": contract.number},
         )
     return redirect(contract)
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def contract_rate_add(request, pk):
+    """Tariffe del contratto: add the price agreed for a product/service."""
+    contract = _contract_for_page(pk)
+    form = ContractRateForm(request.POST, contract=contract)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_contract_rate(
+                contract=contract,
+                product=data["product"],
+                unit_price=data["unit_price"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            form.add_error("product", error.message)
+        else:
+            messages.success(
+                request, _("Rate for %(product)s saved.") % {"product": data["product"]}
+            )
+            return redirect(contract.get_absolute_url() + "#rates")
+    return contract_page(
+        request, ContractForm(instance=contract), contract, status=422, rate_form=form
+    )
+
+
+@function_required(MANAGE_CONTRACTS)
+def contract_rate_delete(request, pk):
+    """A confirmation page, then the POST that deletes the rate."""
+    rate = get_object_or_404(ContractRate.objects.select_related("contract", "product"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_contract_rate(rate=rate, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Rate for %(product)s deleted.") % {"product": rate.product}
+            )
+        return redirect(rate.contract.get_absolute_url() + "#rates")
+    return render(request, "contracts/rate_delete.html", {"rate": rate, "contract": rate.contract})
+
+
+@function_required(MANAGE_CONTRACTS)
+@require_POST
+def prepaid_hours_add(request, pk):
+    """Monte ore: add a package of hours bought in advance."""
+    contract = _contract_for_page(pk)
+    form = PrepaidHoursForm(request.POST, contract=contract)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_prepaid_hours(
+                contract=contract,
+                hours=data["hours"],
+                valid_from=data["valid_from"],
+                valid_to=data["valid_to"],
+                actor=request.user,
+            )
+        except services.PackageEndsBeforeStart as error:
+            form.add_error("valid_to", error.message)
+        except DomainError as error:
+            form.add_error("valid_from", error.message)
+        else:
+            messages.success(request, _("Prepaid hours saved."))
+            return redirect(contract.get_absolute_url() + "#prepaid-hours")
+    return contract_page(
+        request, ContractForm(instance=contract), contract, status=422, package_form=form
+    )
+
+
+@function_required(MANAGE_CONTRACTS)
+def prepaid_hours_delete(request, pk):
+    """A confirmation page, then the POST that deletes the package; refused once hours were
+    drawn from it."""
+    package = get_object_or_404(PrepaidHours.objects.select_related("contract"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_prepaid_hours(package=package, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Prepaid hours deleted."))
+        return redirect(package.contract.get_absolute_url() + "#prepaid-hours")
+    return render(
+        request,
+        "contracts/prepaid_hours_delete.html",
+        {"package": package, "contract": package.contract, "drawn": package.draws.exists()},
+    )

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,9 @@ class UserFunctionsForm(FunctionsFormMixin, forms.ModelForm):
         ]
 
 
+MINUTES_IN_A_DAY = 24 * 60
+
+
 class BillingProfileForm(StyledForm, forms.ModelForm):
     """The defaults of one case. Only active products and types can be chosen."""
 
@@ -70,15 +74,34 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
             "deal_subject",
             "product",
             "renewal_pricing",
+            "call_out_product",
+            "travel_product",
+            "billing_increment_minutes",
+            "minimum_minutes",
         ]
         widgets = {"renewal_pricing": forms.RadioSelect}
+
+    ACTIVITY_ONLY = (
+        "call_out_product",
+        "travel_product",
+        "billing_increment_minutes",
+        "minimum_minutes",
+    )
 
     def setup_fields(self):
         self.fields["order_type"].queryset = OrderType.objects.filter(active=True)
         self.fields["deal_subject"].queryset = DealSubject.objects.filter(active=True)
-        self.fields["product"].queryset = Product.objects.filter(active=True)
+        for name in ("product", "call_out_product", "travel_product"):
+            self.fields[name].queryset = Product.objects.filter(active=True)
         if self.instance.case != BillingProfile.Case.RENEWAL:
             del self.fields["renewal_pricing"]
+        if self.instance.case != BillingProfile.Case.ACTIVITY:
+            for name in self.ACTIVITY_ONLY:
+                del self.fields[name]
+            return
+        for name in ("billing_increment_minutes", "minimum_minutes"):
+            self.fields[name].validators.append(MaxValueValidator(MINUTES_IN_A_DAY))
+            self.fields[name].widget.attrs.update(min=0, max=MINUTES_IN_A_DAY)
 
     def style_widgets(self):
         super().style_widgets()

@@ -43,7 +43,9 @@ class BillingProfileQuerySet(models.QuerySet):
     def for_all_cases(self):
         for case in BillingProfile.Case.values:
             self.for_case(case)
-        return self.select_related("order_type", "deal_subject", "product")
+        return self.select_related(
+            "order_type", "deal_subject", "product", "call_out_product", "travel_product"
+        )
 
 
 class BillingProfile(models.Model):
@@ -84,6 +86,36 @@ class BillingProfile(models.Model):
         null=True,
         blank=True,
     )
+    # Activity case only: the call-out fee, the price per km, and how hours are rounded (a
+    # contract may say otherwise).
+    call_out_product = models.ForeignKey(
+        Product,
+        verbose_name=_("call-out fee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Billed once per ticket and day with on-site work. Empty: none."),
+    )
+    travel_product = models.ForeignKey(
+        Product,
+        verbose_name=_("travel (price per km)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Billed for the km of on-site activities. Empty: none."),
+    )
+    billing_increment_minutes = models.PositiveSmallIntegerField(
+        _("billing increment (minutes)"),
+        default=0,
+        help_text=_("Hours are rounded up to a multiple of it; 0: no rounding."),
+    )
+    minimum_minutes = models.PositiveSmallIntegerField(
+        _("minimum billed (minutes)"),
+        default=0,
+        help_text=_("An activity is billed at least this long; 0: no minimum."),
+    )
     renewal_pricing = models.CharField(
         _("customer cost of the renewal order"),
         max_length=12,
@@ -104,17 +136,24 @@ class BillingProfile(models.Model):
         return str(self.get_case_display())
 
     def clean(self):
-        if self.product_id and not self.product.active:
-            raise ValidationError({"product": _("The product/service is not active.")})
+        for name in ("product", "call_out_product", "travel_product"):
+            if getattr(self, f"{name}_id") and not getattr(self, name).active:
+                raise ValidationError({name: _("The product/service is not active.")})
 
     @property
     def missing(self) -> list[str]:
         """Names of the defaults still to be set for this case: unset, or switched off since."""
-        return [
-            str(self._meta.get_field(name).verbose_name)
+        required = [
+            name
             for name in ("order_type", "product")
             if getattr(self, f"{name}_id") is None or not getattr(self, name).active
         ]
+        optional = [
+            name
+            for name in ("call_out_product", "travel_product")
+            if getattr(self, f"{name}_id") is not None and not getattr(self, name).active
+        ]
+        return [str(self._meta.get_field(name).verbose_name) for name in required + optional]
 
 
 class BillingProfileChange(models.Model):

@@ -256,6 +256,11 @@ ERP_SWEEP_GRACE_SECONDS = env.float("ERP_SWEEP_GRACE_SECONDS", default=60.0)
 # The longest duration an activity may have, in minutes (24 h): a longer one is refused by the
 # form and never billed (a typo such as 999999999 minutes would bill a fortune).
 ACTIVITY_MAX_MINUTES = env.int("ACTIVITY_MAX_MINUTES", default=24 * 60)
+# The longest trip an activity may bill, in km, for the same reason.
+ACTIVITY_MAX_KM = env.int("ACTIVITY_MAX_KM", default=2000)
+# A contract's prepaid hours (monte ore) are "running low" at or under this share of the hours
+# bought: the contract and ticket pages warn.
+PREPAID_HOURS_WARNING_PERCENT = env.int("PREPAID_HOURS_WARNING_PERCENT", default=10)
 
 # The "indexed" renewal rule compares the ISTAT FOI index of the month this many months before
 # the renewal starts with the same month a year earlier.

@@ -157,3 +157,50 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     duration_minutes = 90
     status = factory.SubFactory(ActivityStatusFactory)
     condition = factory.SubFactory(ActivityConditionFactory)
+
+
+# Price lists, activity types, contract rates and prepaid hours.
+
+
+class PriceListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PriceList
+
+    code = factory.Sequence(lambda n: f"L{n:04}")
+    name = factory.Sequence(lambda n: f"Listino {n}")
+
+
+class PriceListItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PriceListItem
+
+    price_list = factory.SubFactory(PriceListFactory)
+    product = factory.SubFactory(ProductFactory)
+    unit_price = Decimal("1150.00")
+
+
+class ActivityTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.ActivityType"
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Intervento {n}")
+
+
+class ContractRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.ContractRate"
+
+    contract = factory.SubFactory(ContractFactory)
+    product = factory.SubFactory(ProductFactory)
+    unit_price = Decimal("1080.00")
+
+
+class PrepaidHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.PrepaidHours"
+
+    contract = factory.SubFactory(ContractFactory)
+    hours = Decimal("40")
+    valid_from = date(2026, 1, 1)
+    valid_to = date(2026, 12, 31)

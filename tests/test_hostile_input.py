@@ -33,6 +33,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.db import connection, transaction
+from django.forms.formsets import ManagementForm
 from django.forms.widgets import ChoiceWidget
 from django.http import QueryDict
 from django.template.context import BaseContext
@@ -47,7 +48,14 @@ from backoffice import services
 from backoffice.models import Agent
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
-from contracts.forms import ContractCancelForm, ContractFilterForm, ContractForm, RenewalForm
+from contracts.forms import (
+    ContractCancelForm,
+    ContractFilterForm,
+    ContractForm,
+    ContractRateForm,
+    PrepaidHoursForm,
+    RenewalForm,
+)
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -65,18 +73,23 @@ from tests.factories import (
     ActivityConditionFactory,
     ActivityFactory,
     ActivityStatusFactory,
+    ActivityTypeFactory,
     ContractFactory,
+    ContractRateFactory,
     CustomerFactory,
     DealSubjectFactory,
     ExemptionFactory,
     OrderTypeFactory,
     PaymentTermsFactory,
+    PrepaidHoursFactory,
+    PriceListFactory,
+    PriceListItemFactory,
     ProductFactory,
     RenewalFactory,
     UserFactory,
     VatRateFactory,
 )
-from tickets.forms import ActivityForm, TicketFilterForm, TicketForm
+from tickets.forms import ActivityForm, MaterialFormSet, TicketFilterForm, TicketForm
 from tickets.models import Activity
 
 SCRIPT = "<script>alert(1)</script>"
@@ -188,6 +201,82 @@ def _profile_forms(world):
     ]
 
 
+def _new_activity(world):
+    return Activity(ticket=world.ticket, technician=world.admin)
+
+
+def _materials(activity, data=None):
+    return MaterialFormSet(data, instance=activity, prefix="materials")
+
+
+def _materials_posted_along(activity):
+    """The activity page's materials as the browser posts them untouched: the management form
+    and the empty rows."""
+    formset = _materials(activity)
+    return [formset.management_form, *formset.forms]
+
+
+def ACTIVITY_VALUES(world):  # noqa: N802 - a table of values, as the cases' `values`
+    return {
+        "date": "2026-10-03",
+        "description": "Verifica impianto",
+        "duration_minutes": "45",
+        "status": world.activity.status_id,
+        "condition": world.activity.condition_id,
+    }
+
+
+def _material_cases(page, activity_of, activity_values, *, ticket=False):
+    """The activity page's materials: a row (with the formset's hidden fields), and the
+    formset's management form, each posted with the rest of the page as a browser does."""
+
+    def args(world):
+        return [world.ticket.pk] if ticket else [activity_of(world).pk]
+
+    def activity_form(world):
+        return ActivityForm(instance=activity_of(world))
+
+    return [
+        FormCase(
+            f"{page}[material]",
+            f"tickets:{page}",
+            MaterialRow,
+            lambda world, data: _materials(activity_of(world), data).forms[0],
+            args=args,
+            values=lambda world: {
+                "product": world.product.pk,
+                "quantity": "2",
+                "description": "Filtro aria",
+            },
+            companions=lambda world: [
+                activity_form(world),
+                _materials(activity_of(world)).management_form,
+                *_materials(activity_of(world)).forms[1:],
+            ],
+            extra=activity_values,
+        ),
+        FormCase(
+            f"{page}[materials]",
+            f"tickets:{page}",
+            ManagementForm,
+            lambda world, data: _materials(activity_of(world), data).management_form,
+            args=args,
+            companions=lambda world: [activity_form(world), *_materials(activity_of(world)).forms],
+            extra=activity_values,
+        ),
+    ]
+
+
+class MaterialRow(forms.Form):
+    """The fields a row of the materials posts: its own and the formset's hidden ones."""
+
+    id = forms.CharField(required=False)
+    activity = forms.CharField(required=False)
+    product = forms.CharField(required=False)
+    quantity = forms.CharField(required=False)
+    description = forms.CharField(required=False)
+
+
 def _other_profile_forms(prefix):
     return lambda world: [form for form in _profile_forms(world) if form.prefix != prefix]
 
@@ -206,6 +295,19 @@ MASTER_DATA_VALUES = {
     "pagamenti": lambda world: {"code": "PN", "name": "Bonifico 90 gg"},
     "aliquote-iva": lambda world: {"code": "10", "description": "IVA 10%", "rate": "10"},
     "agenti": lambda world: {"code": "AGN", "name": "Nuovo agente"},
+    "listini": lambda world: {"code": "LRIV", "name": "Listino rivenditori"},
+    "prezzi-listino": lambda world: {
+        "price_list": world.price_list.pk,
+        "product": world.product.pk,
+        "unit_price": "1.150,00",
+    },
+    "tipi-attivita": lambda world: {
+        "name": "Manutenzione presso il cliente",
+        "product": world.product.pk,
+        "on_site": "on",
+    },
+    "stati-attivita": lambda world: {"name": "In attesa del cliente", "kind": "in_progress"},
+    "condizioni-attivita": lambda world: {"name": "In garanzia"},
 }
 
 
@@ -407,7 +509,10 @@ CASES = {
                 BillingProfileForm,
                 _profile_form(case),
                 companions=_other_profile_forms(case),
-                drop=() if case == BillingProfile.Case.RENEWAL else ("renewal_pricing",),
+                drop=(() if case == BillingProfile.Case.RENEWAL else ("renewal_pricing",))
+                + (
+                    () if case == BillingProfile.Case.ACTIVITY else BillingProfileForm.ACTIVITY_ONLY
+                ),
             )
             for case in BillingProfile.Case.values
         ],
@@ -444,13 +549,8 @@ CASES = {
                 data, instance=Activity(ticket=world.ticket, technician=world.admin)
             ),
             args=lambda world: [world.ticket.pk],
-            values=lambda world: {
-                "date": "2026-10-03",
-                "description": "Verifica impianto",
-                "duration_minutes": "45",
-                "status": world.activity.status_id,
-                "condition": world.activity.condition_id,
-            },
+            values=ACTIVITY_VALUES,
+            companions=lambda world: _materials_posted_along(_new_activity(world)),
         ),
         FormCase(
             "activity_update",
@@ -458,7 +558,10 @@ CASES = {
             ActivityForm,
             lambda world, data: ActivityForm(data, instance=world.activity),
             args=lambda world: [world.activity.pk],
+            companions=lambda world: _materials_posted_along(world.activity),
         ),
+        *_material_cases("activity_create", _new_activity, ACTIVITY_VALUES, ticket=True),
+        *_material_cases("activity_update", lambda world: world.activity, lambda world: {}),
         # "Nuovo ordine" posts the record's form as the page has it (saved first if changed).
         FormCase(
             "contract_new_order",
@@ -518,6 +621,26 @@ CASES = {
             extra=lambda world: {"mode": "filtered"},
         ),
         FormCase(
+            "contract_rate_add",
+            "contracts:contract_rate_add",
+            ContractRateForm,
+            lambda world, data: ContractRateForm(data, contract=world.contract),
+            args=lambda world: [world.contract.pk],
+            values=lambda world: {"product": world.product.pk, "unit_price": "1.080,00"},
+        ),
+        FormCase(
+            "prepaid_hours_add",
+            "contracts:prepaid_hours_add",
+            PrepaidHoursForm,
+            lambda world, data: PrepaidHoursForm(data, contract=world.contract),
+            args=lambda world: [world.contract.pk],
+            values=lambda world: {
+                "hours": "25,50",
+                "valid_from": "2030-01-01",
+                "valid_to": "2030-12-31",
+            },
+        ),
+        FormCase(
             "contract_renew[next]",
             "billing:contract_renew",
             RenewNextField,
@@ -536,6 +659,10 @@ POST_WITHOUT_FIELDS = {
     "administration:user_deactivate",
     "administration:user_activate",
     "tickets:activity_delete",
+    # The confirmation pages of deleting a price of a price list, a contract rate, a package.
+    "backoffice:masterdata_delete",
+    "contracts:contract_rate_delete",
+    "contracts:prepaid_hours_delete",
     "billing:ticket_create_order",
     "billing:billing_run_resume",
     # The confirmation of a preview posts only the run, whose id is in the URL.
@@ -552,6 +679,7 @@ READ_ONLY = {
     "administration:user_list",
     "contracts:contract_list",
     "contracts:customer_orders",
+    "tickets:customer_contracts",
     "tickets:ticket_list",
     "billing:billing_run_detail",
     "billing:renewals_due",
@@ -645,6 +773,12 @@ def build_world():
     ActivityStatusFactory(name="Sospesa", active=False)
     ActivityConditionFactory(name="Dismessa", active=False)
     UserFactory(username="ex-dipendente", is_active=False)
+    # A rate and prepaid hours of the contract, a price list with a price: each can be deleted.
+    rate = ContractRateFactory(contract=contract, product=billed_product)
+    package = PrepaidHoursFactory(contract=contract)
+    price_list = PriceListFactory()
+    PriceListFactory(active=False)
+    price = PriceListItemFactory(price_list=price_list, product=billed_product)
     line = order.lines.order_by("position").first()
     return SimpleNamespace(
         admin=admin,
@@ -660,6 +794,9 @@ def build_world():
         ticket=activity.ticket,
         activity=activity,
         vat=vat,
+        rate=rate,
+        package=package,
+        price_list=price_list,
         master_data={
             "clienti": customer,
             "prodotti": product,
@@ -669,6 +806,11 @@ def build_world():
             # Not yet on any order line, so its rate and nature may still be edited (and fuzzed).
             "aliquote-iva": VatRateFactory(code="5", description="IVA 5%", rate=Decimal("5")),
             "agenti": agent,
+            "listini": price_list,
+            "prezzi-listino": price,
+            "tipi-attivita": ActivityTypeFactory(name="Intervento in sede", product=billed_product),
+            "stati-attivita": activity.status,
+            "condizioni-attivita": activity.condition,
         },
     )
 
@@ -827,7 +969,7 @@ def may_accept(fld, mfield, value):
 
 
 def context_forms(response):
-    """The forms the view rendered (also inside lists of (object, form) pairs)."""
+    """The forms the view rendered (also inside lists of (object, form) pairs, and formsets)."""
     context = response.context
     if context is None:
         return []
@@ -837,6 +979,8 @@ def context_forms(response):
     def visit(value):
         if isinstance(value, forms.BaseForm):
             found[id(value)] = value
+        elif isinstance(value, forms.BaseFormSet):
+            visit([value.management_form, *value.forms])
         elif isinstance(value, list | tuple):
             for item in value:
                 visit(item)
@@ -848,19 +992,38 @@ def context_forms(response):
     return list(found.values())
 
 
+def context_formsets(response):
+    contexts = response.context if isinstance(response.context, ContextList) else [response.context]
+    return [
+        value
+        for ctx in contexts
+        if isinstance(ctx, BaseContext)
+        for value in ctx.flatten().values()
+        if isinstance(value, forms.BaseFormSet) and value.is_bound
+    ]
+
+
 def form_errors(response):
-    """(Italian, English) renderings of every error of the rendered forms."""
+    """(Italian, English) renderings of every error of the rendered forms (and formsets)."""
     errors = []
-    for form in context_forms(response):
-        if not form.is_bound or not form.errors:
-            continue
-        for error_list in form.errors.as_data().values():
-            for error in error_list:
-                with translation.override("it"):
-                    italian = list(error.messages)
-                with translation.override("en"):
-                    english = list(error.messages)
-                errors += zip(italian, english, strict=True)
+    lists = [
+        error_list
+        for form in context_forms(response)
+        if form.is_bound and form.errors
+        for error_list in form.errors.as_data().values()
+    ]
+    for error_list in lists:
+        for error in error_list:
+            with translation.override("it"):
+                italian = list(error.messages)
+            with translation.override("en"):
+                english = list(error.messages)
+            errors += zip(italian, english, strict=True)
+    if response.context is not None:
+        # A formset formats its own errors in the request's language (no English twin to
+        # compare): only their words are checked.
+        for formset in context_formsets(response):
+            errors += [(message, None) for message in formset.non_form_errors()]
     return errors
 
 
@@ -1102,7 +1265,10 @@ def page_args(world):
         "backoffice:masterdata_list": ["clienti"],
         "backoffice:masterdata_create": ["clienti"],
         "backoffice:masterdata_update": ["clienti", world.customer.pk],
+        "backoffice:masterdata_delete": ["prezzi-listino", world.master_data["prezzi-listino"].pk],
         "contracts:contract_detail": [world.contract.pk],
+        "contracts:contract_rate_delete": [world.rate.pk],
+        "contracts:prepaid_hours_delete": [world.package.pk],
         "contracts:renewal_create": [world.contract.pk],
         "contracts:renewal_detail": [world.renewal.pk],
         "tickets:ticket_detail": [world.ticket.pk],
@@ -1117,8 +1283,8 @@ def page_args(world):
 
 
 def generic(key):
-    """Any line of the order is the same form."""
-    return re.sub(r"^line-\d+-", "line-N-", key)
+    """Any line of the order, any row of an activity's materials, is the same form."""
+    return re.sub(r"^(line|materials)-\d+-", r"\1-N-", key)
 
 
 def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
@@ -1216,6 +1382,7 @@ FILTERS = [
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
     ("administration:user_list", [], SearchFields),
     ("contracts:customer_orders", [], CustomerParam),
+    ("tickets:customer_contracts", [], CustomerParam),
 ]
 
 

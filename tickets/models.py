@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from backoffice import billed
-from backoffice.models import Customer
+from backoffice.models import Customer, Product
 
 
 class ActivityStatus(models.Model):
@@ -54,6 +54,36 @@ class ActivityCondition(models.Model):
     class Meta:
         verbose_name = _("execution condition")
         verbose_name_plural = _("execution conditions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ActivityType(models.Model):
+    """Tipo attività: what product its hours are billed as, and whether it is done at the
+    customer's site (then the call-out fee and travel apply)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product/service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the product/service of the activity billing configuration."),
+    )
+    on_site = models.BooleanField(
+        _("on site"), default=False, help_text=_("Call-out fee and travel are billed.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("activity type")
+        verbose_name_plural = _("activity types")
         ordering = ["name"]
 
     def __str__(self):
@@ -173,12 +203,20 @@ class Activity(models.Model):
     condition = models.ForeignKey(
         ActivityCondition, verbose_name=_("execution condition"), on_delete=models.PROTECT
     )
+    activity_type = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("activity type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    km = models.PositiveIntegerField(_("travel (km)"), default=0)
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords()
 
-    # Fields an order line depends on: frozen while the activity is on a live order.
-    BILLED_FIELDS = ("duration_minutes", "status", "condition")
+    # Fields its order lines depend on: frozen while the activity is on a live order.
+    BILLED_FIELDS = ("date", "duration_minutes", "status", "condition", "activity_type", "km")
 
     class Meta:
         verbose_name = _("activity")
@@ -219,3 +257,36 @@ class Activity(models.Model):
                 "a duration of %(minutes)s minutes is beyond the maximum of %(max)s: correct it"
             ) % {"minutes": self.duration_minutes, "max": settings.ACTIVITY_MAX_MINUTES}
         return ""
+
+
+class ActivityMaterial(models.Model):
+    """Materiale / ricambio used in an activity: billed with it, one line each."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="materials"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product/service"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["activity", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="activitymaterial_quantity_positive"
+            )
+        ]
+
+    def __str__(self):
+        return self.description or self.product.description

@@ -2,14 +2,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.billed import live_order_billing
+from contracts.models import PrepaidHours
 from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import function_required
+from core.input import record_id
 from tickets import services
-from tickets.forms import ActivityForm, TicketFilterForm, TicketForm
+from tickets.forms import (
+    ActivityForm,
+    MaterialFormSet,
+    TicketFilterForm,
+    TicketForm,
+    contracts_of,
+)
 from tickets.models import Activity, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
@@ -33,7 +42,8 @@ def ticket_activities(ticket):
     activities = list(
         ticket.activities.with_billing_state()
         .with_released_order()
-        .select_related("status", "condition", "technician")
+        .select_related("status", "condition", "technician", "activity_type")
+        .prefetch_related("materials__product")
     )
     for activity in activities:
         activity.reason = activity.not_billable_reason()
@@ -45,7 +55,27 @@ def _ticket_page(request, ticket, form, tab="intervento", status=200):
     if ticket is not None:
         context["activities"] = ticket_activities(ticket)
         context["billable_count"] = sum(1 for a in context["activities"] if not a.reason)
+        context["packages"] = current_packages(ticket)
     return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+def current_packages(ticket) -> list[PrepaidHours]:
+    """The prepaid hours of the ticket's contract valid today, with their usage."""
+    if not ticket.contract_id:
+        return []
+    return list(
+        PrepaidHours.objects.filter(contract_id=ticket.contract_id)
+        .valid_on(timezone.localdate())
+        .with_usage()
+    )
+
+
+@function_required(MANAGE_TICKETS)
+def customer_contracts_options(request):
+    """The <option>s of the ticket form's contract for the customer chosen (htmx)."""
+    field = TicketForm().fields["contract"]
+    field.queryset = contracts_of(record_id(request.GET.get("customer")))
+    return render(request, "contracts/partials/order_options.html", {"field": field})
 
 
 @function_required(MANAGE_TICKETS)
@@ -74,7 +104,9 @@ def _ticket_saved(form, actor: Actor) -> bool:
 
 @function_required(MANAGE_TICKETS)
 def ticket_detail(request, pk):
-    ticket = get_object_or_404(Ticket.objects.select_related("customer", "technician"), pk=pk)
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("customer", "technician", "contract"), pk=pk
+    )
     tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
     form = TicketForm(request.POST or None, instance=ticket)
     if request.method == "POST":
@@ -91,19 +123,38 @@ def _billed_on(activity) -> str | None:
     return order.number if order else None
 
 
+def _material_changes(formset) -> services.MaterialChanges:
+    materials = formset.save(commit=False)  # the rows changed or added, not yet written
+    return services.MaterialChanges(saved=materials, deleted=formset.deleted_objects)
+
+
 def _activity_page(request, ticket, activity):
     billed_on = _billed_on(activity)
-    form = ActivityForm(request.POST or None, instance=activity, billed_on=billed_on)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST or None
+    form = ActivityForm(data, instance=activity, billed_on=billed_on)
+    # A billed activity's materials are shown, not edited: they are on its order.
+    materials = None if billed_on else MaterialFormSet(data, instance=activity, prefix="materials")
+    if request.method == "POST" and form.is_valid() and (materials is None or materials.is_valid()):
         try:
-            services.save_activity(activity=form.instance, actor=request.user)
+            services.save_activity(
+                activity=form.instance,
+                actor=request.user,
+                materials=_material_changes(materials) if materials is not None else None,
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Activity saved."))
             return redirect(ticket)
     status = 422 if request.method == "POST" else 200
-    context = {"ticket": ticket, "form": form, "activity": activity, "billed_on": billed_on}
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "materials": materials,
+        "billed_materials": activity.materials.select_related("product") if billed_on else [],
+        "activity": activity,
+        "billed_on": billed_on,
+    }
     return render(request, "tickets/activity_form.html", context, status=status)
 
 

@@ -1,5 +1,5 @@
-"""Commercial master data: customers, products/services with list price, order types, deal
-subjects, payment terms, VAT rates and exemptions, agents."""
+"""Commercial master data: customers, products/services with list price, customer price lists,
+order types, deal subjects, payment terms, VAT rates and exemptions, agents."""
 
 from decimal import Decimal
 
@@ -101,6 +101,21 @@ class Agent(MasterData):
         return self.name
 
 
+class PriceList(MasterData):
+    """Listino cliente: the prices agreed with the customers it is given to."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(MasterData):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("company name"), max_length=200)
@@ -135,6 +150,14 @@ class Customer(MasterData):
     )
     discount_percent = models.DecimalField(
         _("discount %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    price_list = models.ForeignKey(
+        PriceList,
+        verbose_name=_("price list"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customers",
     )
 
     class Meta:
@@ -189,6 +212,55 @@ class Product(MasterData):
 
     def __str__(self):
         return f"{self.code} - {self.description}"
+
+
+class AgreedPrice(models.Model):
+    """A price agreed for one product/service by the record named in OWNER (a customer's price
+    list, a contract): one per product, never negative, every change kept. Generated orders
+    copy it, so changing it later never changes an order."""
+
+    OWNER = ""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product/service"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, validators=NOT_NEGATIVE
+    )
+
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="%(class)s_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{getattr(self, self.OWNER)} – {self.product.code}"
+
+
+class PriceListItem(AgreedPrice):
+    """The price of one product in one price list."""
+
+    OWNER = "price_list"
+
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="items"
+    )
+
+    class Meta:
+        verbose_name = _("price list price")
+        verbose_name_plural = _("price list prices")
+        ordering = ["price_list", "product__code"]
+        constraints = [
+            *AgreedPrice.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["price_list", "product"], name="%(class)s_one_price_per_product"
+            ),
+        ]
 
 
 class OrderType(MasterData):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backoffice import money
 from backoffice.models.master_data import (
@@ -200,6 +201,24 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
+    class Kind(models.TextChoices):
+        """What part of its source a line bills: each part is on at most one live line."""
+
+        ITEM = "item", _("item")  # the source itself: a contract, a renewal, an activity's hours
+        PREPAID = "prepaid", _("hours from the prepaid package")
+        CALL_OUT = "call_out", _("call-out fee")
+        TRAVEL = "travel", _("travel")
+        MATERIAL = "material", _("material")
+
+    class PriceSource(models.TextChoices):
+        """Where a generated line's unit price came from ("" for a line typed by hand)."""
+
+        NONE = "", pgettext_lazy("price source", "entered")
+        CONTRACT_RATE = "contract_rate", pgettext_lazy("price source", "contract rate")
+        PRICE_LIST = "price_list", pgettext_lazy("price source", "customer price list")
+        LIST_PRICE = "list_price", pgettext_lazy("price source", "list price")
+        PREPAID = "prepaid", pgettext_lazy("price source", "prepaid hours")
+
     order = models.ForeignKey(
         Order, verbose_name=_("order/offer"), on_delete=models.CASCADE, related_name="lines"
     )
@@ -223,6 +242,12 @@ class OrderLine(models.Model):
     )
     source_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ITEM)
+    # A charge made once per source and day (the call-out fee of a ticket-day) names its day.
+    source_date = models.DateField(null=True, blank=True)
+    price_source = models.CharField(
+        _("price from"), max_length=15, choices=PriceSource.choices, blank=True, default=""
+    )
     is_live = models.BooleanField(default=True)
 
     class Meta:
@@ -230,11 +255,18 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         ordering = ["order", "position", "id"]
         constraints = [
-            # Invariant 1: nothing is billed twice.
+            # Invariant 1: nothing is billed twice. Each part of a source (its hours, their
+            # prepaid share, its travel...) is on at most one live line; a per-day charge at
+            # most once per day. Two constraints because NULL days never clash in a unique index.
             models.UniqueConstraint(
-                fields=["source_type", "source_id"],
-                condition=Q(is_live=True, source_id__isnull=False),
+                fields=["source_type", "source_id", "kind"],
+                condition=Q(is_live=True, source_id__isnull=False, source_date__isnull=True),
                 name="orderline_one_live_line_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "kind", "source_date"],
+                condition=Q(is_live=True, source_id__isnull=False, source_date__isnull=False),
+                name="orderline_one_live_line_per_source_day",
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
             models.CheckConstraint(

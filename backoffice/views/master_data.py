@@ -1,86 +1,24 @@
-"""Gestione anagrafiche: one screen family (list, new, edit) per kind of master data."""
+"""Gestione anagrafiche: one screen family (list, new, edit; delete for the kinds that allow it)
+per kind of master data. The kinds are registered by each app (backoffice.master_data_registry)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, ListView, UpdateView
 
-from backoffice import forms
-from backoffice.models import (
-    Agent,
-    Customer,
-    DealSubject,
-    OrderType,
-    PaymentTerms,
-    Product,
-    VatRate,
-)
+from backoffice import services
+from backoffice.master_data_registry import MASTER_DATA, MasterData
 from backoffice.permissions import MANAGE_MASTER_DATA
+from core.exceptions import DomainError
 from core.functions import function_required
 from core.input import search_text
 
-
-class MasterData:
-    """One screen family for each kind of master data: list, new, edit. Records in use are
-    switched off with "active" instead of being deleted, so there is no delete."""
-
-    def __init__(self, slug, model, form_class, columns, search_fields):
-        self.slug, self.model, self.form_class = slug, model, form_class
-        self.columns, self.search_fields = columns, search_fields
-
-    @property
-    def title(self):
-        return self.model._meta.verbose_name_plural
-
-
-MASTER_DATA = {
-    md.slug: md
-    for md in [
-        MasterData(
-            "clienti",
-            Customer,
-            forms.CustomerForm,
-            ["code", "name", "vat_number", "city", "payment_terms", "active"],
-            ["code", "name", "vat_number", "tax_code"],
-        ),
-        MasterData(
-            "prodotti",
-            Product,
-            forms.ProductForm,
-            ["code", "description", "unit", "list_price", "vat_rate", "active"],
-            ["code", "description"],
-        ),
-        MasterData(
-            "tipi-ordine",
-            OrderType,
-            forms.OrderTypeForm,
-            ["code", "name", "kind", "numbering_pattern", "active"],
-            ["code", "name"],
-        ),
-        MasterData(
-            "oggetti-trattativa", DealSubject, forms.DealSubjectForm, ["name", "active"], ["name"]
-        ),
-        MasterData(
-            "pagamenti",
-            PaymentTerms,
-            forms.PaymentTermsForm,
-            ["code", "name", "active"],
-            ["code", "name"],
-        ),
-        MasterData(
-            "aliquote-iva",
-            VatRate,
-            forms.VatRateForm,
-            ["code", "description", "rate", "nature", "active"],
-            ["code", "description"],
-        ),
-        MasterData("agenti", Agent, forms.AgentForm, ["code", "name", "active"], ["code", "name"]),
-    ]
-}
+__all__ = ["MASTER_DATA", "MasterData", "master_data_kind"]
 
 
 def master_data_kind(slug) -> MasterData:
@@ -156,3 +94,26 @@ class MasterDataCreate(MasterDataMixin, CreateView):
 
 class MasterDataUpdate(MasterDataMixin, UpdateView):
     template_name = "backoffice/masterdata_form.html"
+
+
+@function_required(MANAGE_MASTER_DATA)
+def masterdata_delete(request, kind, pk):
+    """Delete a record of a kind nothing points at (a price of a price list): a confirmation
+    page, then the POST that deletes. Other kinds are switched off instead, never deleted."""
+    md = master_data_kind(kind)
+    if not md.deletable:
+        raise Http404(kind)
+    record = get_object_or_404(md.model, pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_master_data(record=record, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("backoffice:masterdata_update", md.slug, record.pk)
+        messages.success(request, _("%(object)s deleted.") % {"object": record})
+        return redirect("backoffice:masterdata_list", md.slug)
+    return render(
+        request,
+        "backoffice/masterdata_delete.html",
+        {"kind": md, "object": record, "master_data": MASTER_DATA.values()},
+    )

@@ -1,65 +1,83 @@
 """Billing the activities of tickets: "Crea Ordine" on one ticket, "Fattura attività" on many.
 
-One Order/Offer per ticket, one line per billable activity (closed status, condition "Da
-fatturare", not on a live order line, done by the cut-off date). The selection is read and
+One Order/Offer per ticket. Each billable activity (closed status, condition "Da fatturare",
+not on a live order line, done by the cut-off date) gives its lines: its hours (drawn first from
+the contract's prepaid hours, then billed at the price chain of `prices.py`), its travel, each of
+its materials; each day with on-site work gives one call-out fee. The selection is read and
 written set-wise, a batch of tickets per transaction, so the number of queries does not grow
-with the number of tickets. Inside a batch the activities are locked (in id order, so two
-overlapping runs cannot deadlock): a second run waits, then finds them billed. Should a batch
-fail, its tickets are retried one by one, so one bad ticket neither undoes nor blocks the others.
+with the number of tickets. Inside a batch the tickets, their activities and the prepaid
+packages are locked (in id order, so two overlapping runs cannot deadlock): a second run waits,
+then finds them billed and the hours drawn. Should a batch fail, its tickets are retried one by
+one, so one bad ticket neither undoes nor blocks the others.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from backoffice import money
 from backoffice import services as order_services
-from backoffice.billed import live_orders_of
-from backoffice.models import Order
+from backoffice.billed import live_parts_of
+from backoffice.models import Order, OrderLine, Product
+from contracts.models import PrepaidDraw, PrepaidHours
 from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
 from crm_billing.models import BillingProfile
 from crm_billing.services.billing import configured_profile
-from tickets.models import Activity, Ticket
+from crm_billing.services.prices import PriceBook, billed_minutes, hours_of
+from tickets.models import Activity, ActivityMaterial, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+Kind = OrderLine.Kind
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """A line billing would write, with what the preview says about it."""
+
+    draft: order_services.LineDraft
+    package: PrepaidHours | None = None  # the prepaid hours it draws from
+    without_duration: bool = False  # hours of an activity with no duration: billed as 1 h
+
+    @property
+    def price_source(self) -> str:
+        return OrderLine.PriceSource(self.draft.price_source).label
+
+    @property
+    def net_amount(self) -> Decimal:
+        draft = self.draft
+        return money.line_net_amount(draft.quantity, draft.unit_price, draft.discount_percent)
 
 
 @dataclass
 class TicketPlan:
-    """What billing one ticket would write: a line per billable activity, and the activities
-    left out with their reason."""
+    """What billing one ticket would write: its lines, and the activities left out with their
+    reason."""
 
     ticket: Ticket
-    lines: list[tuple[Activity, order_services.LineDraft]] = field(default_factory=list)
+    lines: list[PlannedLine] = field(default_factory=list)
     skipped: list[tuple[Activity, str]] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
-        return sum(
-            (
-                money.line_net_amount(draft.quantity, draft.unit_price, draft.discount_percent)
-                for _activity, draft in self.lines
-            ),
-            Decimal("0.00"),
-        )
+        return sum((line.net_amount for line in self.lines), Decimal("0.00"))
 
     @property
-    def without_duration(self) -> list[Activity]:
-        """Billable activities with no duration recorded: billed as 1 h (DESIGN §6), so the
-        preview points them out."""
-        return [activity for activity, _draft in self.lines if activity.duration_minutes is None]
+    def without_duration(self) -> list[PlannedLine]:
+        """Hours of billable activities with no duration recorded: billed as 1 h (DESIGN §6),
+        so the preview points them out."""
+        return [line for line in self.lines if line.without_duration]
 
     @property
     def reason(self) -> str:
@@ -78,51 +96,301 @@ class TicketPlan:
         return _("no billable activity (%(details)s)") % {"details": details}
 
 
-def _line_for(activity: Activity, profile: BillingProfile, ticket: Ticket):
-    product = profile.product
-    technician = activity.technician.get_full_name() or activity.technician.username
-    return order_services.LineDraft(
-        product=product,
-        description=f"{date_format(activity.date, 'SHORT_DATE_FORMAT')} – {technician} – "
-        f"{activity.description}"[:500],
-        quantity=activity.hours,
-        unit_price=product.list_price,
-        # A list price: the customer's default discount applies (DESIGN §6).
-        discount_percent=ticket.customer.discount_percent,
-        source=activity,
-    )
+class PrepaidLedger:
+    """The hours left in the prepaid packages of some contracts, drawn in date order. Billing
+    locks the packages first (lock=True): a concurrent run waits, then reads what this one
+    drew, so a package never goes below zero."""
+
+    def __init__(self, contract_ids, *, lock: bool):
+        packages = PrepaidHours.objects.filter(contract_id__in=set(contract_ids))
+        if lock:
+            list(packages.select_for_update().order_by("pk").values_list("pk", flat=True))
+        self.by_contract = defaultdict(list)
+        self.remaining = {}
+        for package in (
+            packages.with_usage().select_related("contract").order_by("valid_from", "pk")
+        ):
+            self.by_contract[package.contract_id].append(package)
+            self.remaining[package.pk] = max(package.remaining, Decimal("0"))
+        self.drawn = defaultdict(lambda: Decimal("0"))
+
+    def draw(self, contract_id, day, hours: Decimal) -> tuple[PrepaidHours | None, Decimal]:
+        """Draw up to `hours` from the package of the contract valid on `day`: (package, hours
+        drawn), (None, 0) when there is none or it is used up."""
+        for package in self.by_contract.get(contract_id, ()):
+            if package.valid_from <= day <= package.valid_to and self.remaining[package.pk] > 0:
+                drawn = min(hours, self.remaining[package.pk])
+                self.remaining[package.pk] -= drawn
+                self.drawn[package.pk] += drawn
+                return package, drawn
+        return None, Decimal("0")
+
+    def summary(self) -> list[dict]:
+        """Hours bought, used before, drawn now and left, of each package drawn from."""
+        return [
+            {
+                "package": package,
+                "bought": package.hours,
+                "used": package.used,
+                "drawn": self.drawn[package.pk],
+                "remaining": self.remaining[package.pk],
+            }
+            for packages in self.by_contract.values()
+            for package in packages
+            if package.pk in self.drawn
+        ]
 
 
-def plan_billing(*, tickets, cutoff: date | None = None, profile=None) -> list[TicketPlan]:
-    """The plan for every ticket of the queryset, in three queries whatever their number.
-    Writes nothing: this is also the preview."""
-    profile = profile or configured_profile(case=BillingProfile.Case.ACTIVITY)
-    tickets = list(tickets.prefetch_related("customer__vat_exemption").order_by("pk"))
-    by_ticket = defaultdict(list)
-    activities = list(
-        Activity.objects.filter(ticket_id__in=[t.pk for t in tickets])
-        # prefetch, not select: a handful of statuses, conditions and technicians are shared
-        # by thousands of activities, so each is built once instead of once per row.
-        .prefetch_related("status", "condition", "technician")
-        .order_by("ticket_id", "date", "pk")
-    )
-    billed = live_orders_of(Activity, (activity.pk for activity in activities))
-    for activity in activities:
-        activity.billed_order_id, activity.billed_order_number = billed.get(
-            activity.pk, (None, None)
+class _Planner:
+    """Builds the lines of a set of tickets from data read once for all of them."""
+
+    def __init__(self, *, tickets, activities, materials, profile, lock):
+        self.profile = profile
+        contract_ids = {ticket.contract_id for ticket in tickets if ticket.contract_id}
+        self.prices = PriceBook(
+            contract_ids=contract_ids,
+            price_list_ids={t.customer.price_list_id for t in tickets if t.customer.price_list_id},
         )
-        by_ticket[activity.ticket_id].append(activity)
-    plans = []
-    for ticket in tickets:
-        plan = TicketPlan(ticket)
-        for activity in by_ticket[ticket.pk]:
-            reason = activity.not_billable_reason(cutoff)
-            if reason:
-                plan.skipped.append((activity, reason))
-            else:
-                plan.lines.append((activity, _line_for(activity, profile, ticket)))
-        plans.append(plan)
-    return plans
+        self.ledger = PrepaidLedger(contract_ids, lock=lock)
+        product_ids = {
+            profile.product_id,
+            profile.call_out_product_id,
+            profile.travel_product_id,
+            *(a.activity_type.product_id for a in activities if a.activity_type),
+            *(m.product_id for m in materials),
+        }
+        self.products = Product.objects.select_related("vat_rate").in_bulk(product_ids - {None})
+        self.materials = defaultdict(list)
+        for material in materials:
+            self.materials[material.activity_id].append(material)
+        # What is billed already, asked by ticket (a subquery), not by thousands of ids.
+        ticket_ids = [ticket.pk for ticket in tickets]
+        self.live_activity_parts = live_parts_of(
+            Activity, Activity.objects.filter(ticket_id__in=ticket_ids).values("pk")
+        )
+        self.live_materials = live_parts_of(
+            ActivityMaterial,
+            ActivityMaterial.objects.filter(activity__ticket_id__in=ticket_ids).values("pk"),
+        )
+        self.live_call_outs = live_parts_of(Ticket, ticket_ids)
+        self.days = {}
+        # Translated once per run, not once per line.
+        self.wording = {
+            "prepaid": _("%(line)s – drawn from the prepaid hours, %(left)s h left"),
+            "travel": _("Travel %(date)s – %(km)s km"),
+            "call_out": _("Call-out fee %(date)s"),
+        }
+
+    def day(self, value: date) -> str:
+        """The date as lines show it; formatted once per day, not once per line."""
+        if value not in self.days:
+            self.days[value] = date_format(value, "SHORT_DATE_FORMAT")
+        return self.days[value]
+
+    def billed_on(self, activity) -> tuple[int, str] | tuple[None, None]:
+        """The live order billing the activity's hours, if any."""
+        parts = self.live_activity_parts
+        return parts.get((activity.pk, Kind.ITEM, None)) or parts.get(
+            (activity.pk, Kind.PREPAID, None), (None, None)
+        )
+
+    def _line(self, ticket, product_id, *, quantity, description, kind, source, **extra):
+        product = self.products[product_id]
+        price = self.prices.price(product, contract_id=ticket.contract_id, customer=ticket.customer)
+        draft = order_services.LineDraft(
+            product=product,
+            description=description[:500],
+            quantity=quantity,
+            unit_price=price.unit_price,
+            discount_percent=price.discount_percent,
+            price_source=price.source,
+            kind=kind,
+            source=source,
+            source_date=extra.pop("source_date", None),
+        )
+        return PlannedLine(draft, **extra)
+
+    def hours_lines(self, ticket, activity, hours: Decimal) -> list[PlannedLine]:
+        """The activity's hours: the part drawn from the prepaid package at 0,00 €, the rest
+        at its price."""
+        profile = self.profile
+        product_id = (activity.activity_type and activity.activity_type.product_id) or (
+            profile.product_id
+        )
+        technician = activity.technician.get_full_name() or activity.technician.username
+        description = f"{self.day(activity.date)} – {technician} – {activity.description}"
+        no_duration = activity.duration_minutes is None
+        lines = []
+        package, drawn = (None, Decimal("0"))
+        if ticket.contract_id:
+            package, drawn = self.ledger.draw(ticket.contract_id, activity.date, hours)
+        if drawn:
+            left = number_format(self.ledger.remaining[package.pk], 2)
+            prepaid = self._line(
+                ticket,
+                product_id,
+                quantity=drawn,
+                description=self.wording["prepaid"] % {"line": description, "left": left},
+                kind=Kind.PREPAID,
+                source=activity,
+                package=package,
+                without_duration=no_duration,
+            )
+            lines.append(_at_no_charge(prepaid))
+        if hours - drawn > 0:
+            lines.append(
+                self._line(
+                    ticket,
+                    product_id,
+                    quantity=hours - drawn,
+                    description=description,
+                    kind=Kind.ITEM,
+                    source=activity,
+                    without_duration=no_duration and not drawn,
+                )
+            )
+        return lines
+
+    def extra_lines(self, ticket, activity) -> list[PlannedLine]:
+        """Travel (on-site work) and the materials used, each unless already on a live line."""
+        lines = []
+        on_site = activity.activity_type is not None and activity.activity_type.on_site
+        travel_id = self.profile.travel_product_id
+        if (
+            on_site
+            and travel_id
+            and activity.km
+            and (activity.pk, Kind.TRAVEL, None) not in self.live_activity_parts
+        ):
+            lines.append(
+                self._line(
+                    ticket,
+                    travel_id,
+                    quantity=Decimal(activity.km),
+                    description=self.wording["travel"]
+                    % {"date": self.day(activity.date), "km": activity.km},
+                    kind=Kind.TRAVEL,
+                    source=activity,
+                )
+            )
+        for material in self.materials[activity.pk]:
+            if (material.pk, Kind.MATERIAL, None) in self.live_materials:
+                continue
+            product = self.products[material.product_id]
+            lines.append(
+                self._line(
+                    ticket,
+                    material.product_id,
+                    quantity=material.quantity,
+                    description=f"{self.day(activity.date)} – "
+                    f"{material.description or product.description}",
+                    kind=Kind.MATERIAL,
+                    source=material,
+                )
+            )
+        return lines
+
+    def call_out_line(self, ticket, day) -> PlannedLine | None:
+        product_id = self.profile.call_out_product_id
+        if not product_id or (ticket.pk, Kind.CALL_OUT, day) in self.live_call_outs:
+            return None
+        return self._line(
+            ticket,
+            product_id,
+            quantity=Decimal("1"),
+            description=self.wording["call_out"] % {"date": self.day(day)},
+            kind=Kind.CALL_OUT,
+            source=ticket,
+            source_date=day,
+        )
+
+
+def _at_no_charge(line: PlannedLine) -> PlannedLine:
+    draft = replace(
+        line.draft,
+        unit_price=Decimal("0"),
+        discount_percent=Decimal("0"),
+        price_source=OrderLine.PriceSource.PREPAID,
+    )
+    return replace(line, draft=draft)
+
+
+def _rounding(ticket, profile) -> tuple[int, int]:
+    """(billing increment, minimum) in minutes: the contract's, else the configuration's."""
+    contract = ticket.contract
+    increment = profile.billing_increment_minutes
+    minimum = profile.minimum_minutes
+    if contract is not None:
+        if contract.billing_increment_minutes is not None:
+            increment = contract.billing_increment_minutes
+        if contract.minimum_minutes is not None:
+            minimum = contract.minimum_minutes
+    return increment, minimum
+
+
+@dataclass
+class BillingPlan:
+    """The plan of a selection: one TicketPlan per ticket, and the prepaid hours it draws."""
+
+    tickets: list[TicketPlan]
+    prepaid: list[dict]
+
+
+def plan_billing(*, tickets, cutoff: date | None = None, profile=None, lock=False) -> BillingPlan:
+    """The plan for every ticket of the queryset, in a number of queries that does not grow
+    with the tickets. Writes nothing: this is also the preview. Hours are drawn from prepaid
+    packages in date order over the whole selection."""
+    profile = profile or configured_profile(case=BillingProfile.Case.ACTIVITY)
+    tickets = list(
+        tickets.select_related("customer", "contract")
+        .prefetch_related("customer__vat_exemption")
+        .order_by("pk")
+    )
+    ticket_ids = [ticket.pk for ticket in tickets]
+    activities = list(
+        Activity.objects.filter(ticket_id__in=ticket_ids)
+        # prefetch, not select: a handful of statuses, conditions, types and technicians are
+        # shared by thousands of activities, so each is built once instead of once per row.
+        .prefetch_related("status", "condition", "technician", "activity_type")
+        .order_by("date", "pk")
+    )
+    materials = list(ActivityMaterial.objects.filter(activity__ticket_id__in=ticket_ids))
+    planner = _Planner(
+        tickets=tickets, activities=activities, materials=materials, profile=profile, lock=lock
+    )
+    plans = {ticket.pk: TicketPlan(ticket) for ticket in tickets}
+    # Activities in date order over the whole selection: the prepaid hours go to the oldest.
+    lines_of = defaultdict(list)
+    on_site_days = defaultdict(set)
+    for activity in activities:
+        plan = plans[activity.ticket_id]
+        ticket = plan.ticket
+        activity.billed_order_id, activity.billed_order_number = planner.billed_on(activity)
+        reason = activity.not_billable_reason(cutoff)
+        if reason:
+            plan.skipped.append((activity, reason))
+            continue
+        increment, minimum = _rounding(ticket, profile)
+        hours = hours_of(
+            billed_minutes(activity.duration_minutes, increment=increment, minimum=minimum)
+        )
+        lines_of[activity.pk] = planner.hours_lines(ticket, activity, hours) + planner.extra_lines(
+            ticket, activity
+        )
+        if activity.activity_type is not None and activity.activity_type.on_site:
+            on_site_days[ticket.pk].add(activity.date)
+    # Each ticket's lines in date order, a day's call-out fee before its work.
+    for activity in sorted(activities, key=lambda a: (a.ticket_id, a.date, a.pk)):
+        if activity.pk not in lines_of:
+            continue
+        plan = plans[activity.ticket_id]
+        if activity.date in on_site_days[plan.ticket.pk]:
+            on_site_days[plan.ticket.pk].discard(activity.date)
+            call_out = planner.call_out_line(plan.ticket, activity.date)
+            if call_out is not None:
+                plan.lines.append(call_out)
+        plan.lines.extend(lines_of[activity.pk])
+    return BillingPlan(list(plans.values()), planner.ledger.summary())
 
 
 @dataclass
@@ -151,8 +419,9 @@ class BillingOutcome:
 
 def _bill_batch(ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome):
     # Lock the tickets, then their activities (id order: no deadlock between overlapping
-    # selections), then read their billing state: a run that waited here sees what the other
-    # one billed, and a ticket cannot change customer meanwhile (tickets.services.save_ticket).
+    # selections), then the prepaid packages (plan_billing), then read their billing state: a
+    # run that waited here sees what the other one billed and drew, and a ticket cannot change
+    # customer or contract meanwhile (tickets.services.save_ticket).
     list(
         Ticket.objects.filter(pk__in=ticket_ids)
         .select_for_update()
@@ -165,29 +434,50 @@ def _bill_batch(ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOu
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    plans = plan_billing(
-        tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff, profile=profile
+    plan = plan_billing(
+        tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff, profile=profile, lock=True
     )
-    to_bill = [plan for plan in plans if plan.lines]
+    to_bill = [ticket_plan for ticket_plan in plan.tickets if ticket_plan.lines]
+    from_ticket = _("From ticket %(code)s")
     drafts = [
         order_services.OrderDraft(
             order_type=profile.order_type,
-            customer=plan.ticket.customer,
-            lines=[draft for _activity, draft in plan.lines],
+            customer=ticket_plan.ticket.customer,
+            lines=[line.draft for line in ticket_plan.lines],
             deal_subject=profile.deal_subject,
             origin=Order.Origin.TICKET,
-            source=plan.ticket,
+            source=ticket_plan.ticket,
             from_defaults=True,
-            event_message=_("From ticket %(code)s") % {"code": plan.ticket.code},
+            event_message=from_ticket % {"code": ticket_plan.ticket.code},
         )
-        for plan in to_bill
+        for ticket_plan in to_bill
     ]
     orders = order_services.create_orders(drafts=drafts, actor=actor) if drafts else []
-    for plan, order in zip(to_bill, orders, strict=True):
-        outcome.add_created(plan, order)
-    for plan in plans:
-        if not plan.lines:
-            outcome.add_skipped(plan.ticket, plan.reason)
+    _record_draws(to_bill, orders)
+    for ticket_plan, order in zip(to_bill, orders, strict=True):
+        outcome.add_created(ticket_plan, order)
+    for ticket_plan in plan.tickets:
+        if not ticket_plan.lines:
+            outcome.add_skipped(ticket_plan.ticket, ticket_plan.reason)
+
+
+def _record_draws(plans: list[TicketPlan], orders: list[Order]) -> None:
+    """Tie each line at 0,00 € to the package its hours were drawn from."""
+    package_of = {
+        line.draft.source.pk: line.package
+        for ticket_plan in plans
+        for line in ticket_plan.lines
+        if line.package is not None
+    }
+    if not package_of:
+        return
+    drawn_lines = OrderLine.objects.filter(
+        order__in=orders, kind=Kind.PREPAID, source_id__in=package_of
+    ).values_list("pk", "source_id")
+    PrepaidDraw.objects.bulk_create(
+        PrepaidDraw(package=package_of[source_id], line_id=line_id)
+        for line_id, source_id in drawn_lines
+    )
 
 
 def _failure_reason(error: Exception) -> str:

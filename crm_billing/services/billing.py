@@ -64,7 +64,11 @@ def configured_profile(*, case: str) -> BillingProfile:
     """The defaults of a case, complete and active; ConfigurationMissing otherwise."""
     BillingProfile.objects.for_case(case)  # the row exists from the first time it is asked for
     profile = BillingProfile.objects.select_related(
-        "order_type", "deal_subject", "product__vat_rate"
+        "order_type",
+        "deal_subject",
+        "product__vat_rate",
+        "call_out_product__vat_rate",
+        "travel_product__vat_rate",
     ).get(case=case)
     if profile.missing:
         raise ConfigurationMissing(profile)

@@ -14,7 +14,7 @@ from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
 from crm_billing.models import BillingProfile, BillingRun
-from crm_billing.services.activities import TicketPlan, bill_tickets, plan_billing
+from crm_billing.services.activities import BillingPlan, bill_tickets, plan_billing
 from crm_billing.services.billing import configured_profile
 from crm_billing.services.renewals import plan_renewals, previewed_periods, renew_and_bill
 from tickets.models import Ticket
@@ -55,15 +55,13 @@ def _within_the_limit(rows, selection) -> list:
     return rows
 
 
-def preview_billing_run(
-    *, tickets, actor: Actor, cutoff=None
-) -> tuple[BillingRun, list[TicketPlan]]:
+def preview_billing_run(*, tickets, actor: Actor, cutoff=None) -> tuple[BillingRun, BillingPlan]:
     """Store the selection as a previewed run and plan it; nothing is billed. Confirming the
     run bills exactly these tickets, whatever the filters would match later. At most
     BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set."""
     require_function(actor, MANAGE_TICKETS)
     ticket_ids = _within_the_limit(tickets.order_by("pk").values_list("pk", flat=True), tickets)
-    plans = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
+    plan = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
     run = BillingRun.objects.create(
         actor=actor,
         cutoff=cutoff,
@@ -71,7 +69,7 @@ def preview_billing_run(
         total=len(ticket_ids),
         state=BillingRun.State.PREVIEWED,
     )
-    return run, plans
+    return run, plan
 
 
 # What each kind of run needs: the function, the billing defaults, what its items are.
@@ -105,7 +103,7 @@ def preview_renewal_run(*, contracts, actor: Actor) -> BillingRun:
     )
 
 
-def plan_previewed_run(*, run: BillingRun) -> list[TicketPlan]:
+def plan_previewed_run(*, run: BillingRun) -> BillingPlan:
     """The plan of a previewed run as it stands now (what confirming it would bill)."""
     return plan_billing(tickets=Ticket.objects.filter(pk__in=run.ticket_ids), cutoff=run.cutoff)
 

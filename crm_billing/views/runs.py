@@ -50,18 +50,20 @@ def bill_activities_preview(request):
 
 
 def _render_preview(request, run: BillingRun):
-    plans = plan_previewed_run(run=run)
-    billable = [plan for plan in plans if plan.lines]
+    plan = plan_previewed_run(run=run)
+    plans = plan.tickets
+    billable = [ticket_plan for ticket_plan in plans if ticket_plan.lines]
     context = {
         "run": run,
+        "prepaid": plan.prepaid,
         "plans": plans[:PREVIEW_DETAIL_LIMIT],
         "more": max(0, len(plans) - PREVIEW_DETAIL_LIMIT),
         "ticket_count": len(plans),
         "order_count": len(billable),
-        "line_count": sum(len(plan.lines) for plan in plans),
-        "skipped_count": sum(len(plan.skipped) for plan in plans),
-        "without_duration_count": sum(len(plan.without_duration) for plan in plans),
-        "total": sum((plan.total for plan in billable), Decimal("0.00")),
+        "line_count": sum(len(ticket_plan.lines) for ticket_plan in plans),
+        "skipped_count": sum(len(ticket_plan.skipped) for ticket_plan in plans),
+        "without_duration_count": sum(len(p.without_duration) for p in plans),
+        "total": sum((ticket_plan.total for ticket_plan in billable), Decimal("0.00")),
         "background": len(plans) > settings.BILLING_BACKGROUND_THRESHOLD,
     }
     return render(request, "crm_billing/billing_preview.html", context)

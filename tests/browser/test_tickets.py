@@ -47,7 +47,7 @@ def test_admin_filters_ticks_previews_confirms_and_opens_an_order(page):
     expect(page.locator("#mode-selected")).to_be_checked()
     page.click("#bill-activities")
     expect(page.locator("#preview-orders")).to_have_text("3")
-    assert Order.objects.filter(origin=Order.Origin.TICKET).count() == 1  # the demo's one
+    assert Order.objects.filter(origin=Order.Origin.TICKET).count() == 2  # the demo's two
     page.click("#confirm-billing")
     expect(page.locator("#run-summary")).to_contain_text("3 ordini sono stati generati")
     first = chosen[0]
@@ -118,3 +118,53 @@ def make_billable_tickets(count):
         for n, ticket in enumerate(tickets)
     )
     return customer
+
+
+def test_a_ticket_with_rates_prepaid_hours_call_out_travel_and_materials_bills_each_line(page):
+    """The demo's boiler ticket is under a contract with its own hourly rate and 2 of its 20
+    prepaid hours left; the technician adds one more on-site activity with km and filters."""
+    call_command("load_demo")
+    ticket = Ticket.objects.get(subject="Caldaia in blocco, centrale termica")
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}{ticket.get_absolute_url()}")
+    expect(page.locator(".prepaid-status.alert-warning")).to_contain_text("2,00 h")
+    page.click("text=Nuova attività")
+    page.fill("#id_date", ticket.opened_on.isoformat())
+    page.select_option("#id_activity_type", label="Intervento in sede")
+    page.fill("#id_description", "Controllo tenuta dopo la sostituzione")
+    page.fill("#id_duration_minutes", "40")  # rounded up to 45 minutes
+    page.fill("#id_km", "10")
+    page.select_option("#id_status", label="Completata")
+    page.select_option("#id_condition", label="A pagamento")
+    page.select_option("#id_materials-0-product", label="RIC-FILTRO - Filtro aria")
+    page.fill("#id_materials-0-quantity", "3")
+    page.click("form button[type=submit]:has-text('Salva')")
+    expect(page.locator(".alert-success")).to_contain_text("Attività salvata")
+    page.click("#create-order button[type=submit]")
+    order = Order.objects.get(origin=Order.Origin.TICKET, source_id=ticket.pk)
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    lines = page.locator("#order-lines .order-line")
+    expected = [
+        # (kind, where the price came from, amount)
+        ("call_out", "listino", "35,00"),  # once for the day, though two activities on site
+        ("prepaid", "monte ore", "0,00"),  # 2 of the 3 hours, from the package
+        ("item", "tariffa contratto", "50,00"),  # the third hour at the contract's rate
+        ("travel", "listino", "38,40"),  # 64 km × 0,60 €
+        ("material", "listino", "1.480,00"),  # the pump
+        ("material", "listino", "37,00"),  # two filters
+        ("item", "tariffa contratto", "37,50"),  # the new activity: 45 min at 50,00 €
+        ("travel", "listino", "6,00"),  # 10 km
+        ("material", "listino", "55,50"),  # three filters
+        ("item", "listino", "22,50"),  # remote half hour, next day: no call-out, no km
+    ]
+    expect(lines).to_have_count(len(expected))
+    stored = list(order.lines.order_by("position"))
+    for index, (kind, source, amount) in enumerate(expected):
+        line = lines.nth(index)
+        expect(line.locator(".line-amount")).to_have_text(f"{amount} €")
+        expect(line.locator(".price-source")).to_have_text(source)
+        assert stored[index].kind == kind
+    expect(page.locator("#total-net")).to_have_text("1.761,90 €")
+    assert OrderLine.objects.get(order=order, kind="prepaid").description.endswith(
+        "a scalare dal monte ore, residuo 0,00 h"
+    )

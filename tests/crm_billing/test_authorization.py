@@ -10,7 +10,15 @@ from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingRun
 from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 from tests.conftest import ROLE_FUNCTIONS
-from tests.factories import ActivityFactory, ContractFactory, RenewalFactory, UserFactory
+from tests.factories import (
+    ActivityFactory,
+    ContractFactory,
+    ContractRateFactory,
+    PrepaidHoursFactory,
+    PriceListItemFactory,
+    RenewalFactory,
+    UserFactory,
+)
 from tickets.permissions import MANAGE_TICKETS
 
 PUBLIC = "public"
@@ -38,6 +46,7 @@ TABLE = {
     "backoffice:masterdata_list": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_create": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_update": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_delete": ("get", MANAGE_MASTER_DATA),
     "administration:user_list": ("get", MANAGE_USERS),
     "administration:user_create": ("get", MANAGE_USERS),
     "administration:user_update": ("get", MANAGE_USERS),
@@ -55,9 +64,14 @@ TABLE = {
     "billing:contract_renew": ("post", MANAGE_CONTRACTS),
     "billing:renew_and_bill_preview": ("post", MANAGE_CONTRACTS),
     "contracts:contract_cancel": ("post", MANAGE_CONTRACTS),
+    "contracts:contract_rate_add": ("post", MANAGE_CONTRACTS),
+    "contracts:contract_rate_delete": ("get", MANAGE_CONTRACTS),
+    "contracts:prepaid_hours_add": ("post", MANAGE_CONTRACTS),
+    "contracts:prepaid_hours_delete": ("get", MANAGE_CONTRACTS),
     "administration:billing_configuration": ("get", CONFIGURE_BILLING),
     "administration:price_indices": ("get", CONFIGURE_BILLING),
     "tickets:ticket_list": ("get", MANAGE_TICKETS),
+    "tickets:customer_contracts": ("get", MANAGE_TICKETS),
     "tickets:ticket_create": ("get", MANAGE_TICKETS),
     "tickets:ticket_detail": ("get", MANAGE_TICKETS),
     "tickets:activity_create": ("get", MANAGE_TICKETS),
@@ -97,6 +111,9 @@ def url_for(name, order, user):
     renewal = RenewalFactory(contract=contract)
     activity = ActivityFactory(ticket__customer=order.customer)
     run = BillingRun.objects.create(actor=user)
+    rate = ContractRateFactory(contract=contract)
+    package = PrepaidHoursFactory(contract=contract)
+    price = PriceListItemFactory()
     kwargs = {
         "backoffice:order_detail": [order.pk],
         "backoffice:order_header_update": [order.pk],
@@ -110,6 +127,7 @@ def url_for(name, order, user):
         "backoffice:masterdata_list": ["clienti"],
         "backoffice:masterdata_create": ["prodotti"],
         "backoffice:masterdata_update": ["clienti", order.customer_id],
+        "backoffice:masterdata_delete": ["prezzi-listino", price.pk],
         "contracts:contract_detail": [contract.pk],
         "contracts:renewal_create": [contract.pk],
         "contracts:renewal_detail": [renewal.pk],
@@ -117,6 +135,10 @@ def url_for(name, order, user):
         "billing:renewal_new_order": [renewal.pk],
         "billing:contract_renew": [contract.pk],
         "contracts:contract_cancel": [contract.pk],
+        "contracts:contract_rate_add": [contract.pk],
+        "contracts:contract_rate_delete": [rate.pk],
+        "contracts:prepaid_hours_add": [contract.pk],
+        "contracts:prepaid_hours_delete": [package.pk],
         "tickets:ticket_detail": [activity.ticket_id],
         "tickets:activity_create": [activity.ticket_id],
         "tickets:activity_update": [activity.pk],

@@ -29,7 +29,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
-from tickets.models import Activity, ActivityStatus, Ticket
+from tickets.models import Activity, ActivityMaterial, ActivityStatus, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
 
@@ -109,7 +109,7 @@ def test_reasons_are_given_in_the_design_order(profile, actor):
     plans = billing_activities.plan_billing(
         tickets=type(ticket).objects.filter(pk__in=[ticket.pk, billed.ticket_id]),
         cutoff=date(2026, 10, 10),
-    )
+    ).tickets
     reasons = {activity: reason for plan in plans for activity, reason in plan.skipped}
     assert "Chiuso" in reasons[not_closed]  # not closed comes before the condition
     assert "In garanzia" in reasons[not_billable_condition]
@@ -159,14 +159,14 @@ def test_cancelling_an_order_releases_its_activities(profile, actor):
 def test_a_failure_at_ticket_k_leaves_the_others_billed(profile, actor, monkeypatch):
     tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(5)]
     broken = tickets[2]
-    real_line_for = billing_activities._line_for
+    real_hours_lines = billing_activities._Planner.hours_lines
 
-    def failing_line_for(activity, profile, ticket):
+    def failing_hours_lines(planner, ticket, activity, hours):
         if ticket.pk == broken.pk:
             raise RuntimeError("scheda tecnica illeggibile")
-        return real_line_for(activity, profile, ticket)
+        return real_hours_lines(planner, ticket, activity, hours)
 
-    monkeypatch.setattr(billing_activities, "_line_for", failing_line_for)
+    monkeypatch.setattr(billing_activities._Planner, "hours_lines", failing_hours_lines)
     outcome = bill(tickets, actor)
     billed = {item["ticket"] for item in outcome.created}
     assert billed == {t.pk for t in tickets} - {broken.pk}
@@ -185,12 +185,14 @@ def test_billing_queries_do_not_grow_with_the_tickets(
     actor.has_perm(MANAGE_TICKETS)  # the user's permissions are read once, then cached
     # Content types are cached per process, but a transactional test run before this one may
     # have emptied the cache: fill it, so both measures start alike.
-    ContentType.objects.get_for_models(Activity, Ticket)
-    # 21: the batch locks its tickets, then their activities (a ticket cannot change customer
-    # while it is billed), reads, reserves numbers and writes orders, lines and events.
-    with django_assert_max_num_queries(21) as few_queries:
+    ContentType.objects.get_for_models(Activity, ActivityMaterial, Ticket)
+    # 24: the batch locks its tickets, then their activities (a ticket cannot change customer
+    # while it is billed) and the prepaid packages; reads the activities, their materials,
+    # prices, packages and what is billed already; reserves numbers and writes orders, lines
+    # and events.
+    with django_assert_max_num_queries(24) as few_queries:
         bill(few, actor)
-    with django_assert_max_num_queries(21) as many_queries:
+    with django_assert_max_num_queries(24) as many_queries:
         bill(many, actor)
     assert len(many_queries.captured_queries) == len(few_queries.captured_queries)
 

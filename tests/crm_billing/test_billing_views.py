@@ -132,9 +132,19 @@ def test_configuration_page_records_who_changed_what(client, make_user):
                 f"{case}-product": product.pk,
             }
         )
-    data.update({"renewal-renewal_pricing": "indexed"})
+    data.update(
+        {
+            "renewal-renewal_pricing": "indexed",
+            "activity-call_out_product": "",
+            "activity-travel_product": "",
+            "activity-billing_increment_minutes": "15",
+            "activity-minimum_minutes": "30",
+        }
+    )
     response = client.post(reverse("administration:billing_configuration"), data)
     assert response.status_code == 302
+    activity = BillingProfile.objects.for_case("activity")
+    assert (activity.billing_increment_minutes, activity.minimum_minutes) == (15, 30)
     profile = BillingProfile.objects.for_case("renewal")
     assert profile.order_type == order_type
     assert profile.renewal_pricing == BillingProfile.RenewalPricing.INDEXED_LAST_COST

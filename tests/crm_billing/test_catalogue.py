@@ -50,7 +50,7 @@ def test_the_compiled_catalogue_matches_the_source():
     stale = []
     for msgid, translations, flags in po_entries():
         msgid, expected = unescape(msgid), unescape(translations[0])
-        context = re.search(r"context=(\S+)", flags)
+        context = re.search(r"context=(.+)$", flags)  # the last flag; it may hold spaces
         if context:
             found = compiled.pgettext(context.group(1), msgid)
         elif "plural" in flags:

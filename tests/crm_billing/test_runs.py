@@ -53,7 +53,7 @@ def test_a_preview_stores_its_selection_and_confirming_bills_exactly_it(db):
         tickets=Ticket.objects.filter(pk__in=[t.pk for t in previewed]), actor=actor
     )
     ActivityFactory(ticket__customer=previewed[0].customer)  # a ticket that came later
-    assert run.ticket_ids == sorted(t.pk for t in previewed) and len(plans) == 2
+    assert run.ticket_ids == sorted(t.pk for t in previewed) and len(plans.tickets) == 2
     run = runs.confirm_billing_run(run=run, actor=actor)
     assert run.state == BillingRun.State.DONE
     assert set(Order.objects.values_list("source_id", flat=True)) == {t.pk for t in previewed}

@@ -89,7 +89,7 @@ def test_an_implausible_duration_is_refused_by_the_form_and_never_billed(client,
     assert Activity.objects.get(pk=activity.pk).duration_minutes == 90
     # One already stored (imported, say) is left out of billing, with the reason.
     Activity.objects.filter(pk=activity.pk).update(duration_minutes=999_999_999)
-    (plan,) = plan_billing(tickets=Ticket.objects.filter(pk=activity.ticket_id))
+    (plan,) = plan_billing(tickets=Ticket.objects.filter(pk=activity.ticket_id)).tickets
     assert plan.lines == [] and "999999999" in plan.skipped[0][1]
 
 

@@ -18,11 +18,13 @@ from backoffice.models import (
     DealSubject,
     OrderType,
     PaymentTerms,
+    PriceList,
+    PriceListItem,
     Product,
     VatRate,
 )
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
-from contracts.models import Contract, Renewal
+from contracts.models import Contract, ContractRate, PrepaidHours, Renewal
 from contracts.periods import add_months
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.functions import function_permissions
@@ -30,7 +32,14 @@ from crm_billing.models import BillingProfile, ConsumerPriceIndex
 from crm_billing.services.activities import bill_tickets
 from crm_billing.services.billing import create_order_for_contract
 from crm_billing.services.users import create_user
-from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
+from tickets.models import (
+    Activity,
+    ActivityCondition,
+    ActivityMaterial,
+    ActivityStatus,
+    ActivityType,
+    Ticket,
+)
 from tickets.permissions import MANAGE_TICKETS
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo logins, created only by this command
@@ -172,6 +181,34 @@ class Command(BaseCommand):
                 list_price=Decimal("480.00"),
                 vat_rate=vat22,
             ),
+            "INT-REM": Product.objects.create(
+                code="INT-REM",
+                description="Assistenza remota (ora)",
+                unit=Product.Unit.HOURS,
+                list_price=Decimal("45.00"),
+                vat_rate=vat22,
+            ),
+            "KM": Product.objects.create(
+                code="KM",
+                description="Trasferta (km)",
+                unit=Product.Unit.PIECES,
+                list_price=Decimal("0.60"),
+                vat_rate=vat22,
+            ),
+            "RIC-POMPA": Product.objects.create(
+                code="RIC-POMPA",
+                description="Pompa di ricircolo",
+                unit=Product.Unit.PIECES,
+                list_price=Decimal("1480.00"),
+                vat_rate=vat22,
+            ),
+            "RIC-FILTRO": Product.objects.create(
+                code="RIC-FILTRO",
+                description="Filtro aria",
+                unit=Product.Unit.PIECES,
+                list_price=Decimal("18.50"),
+                vat_rate=vat22,
+            ),
         }
         Product.objects.create(
             code="CAN-OLD",
@@ -241,6 +278,14 @@ class Command(BaseCommand):
         for case, (subject, product) in defaults.items():
             profile = BillingProfile.objects.for_case(case)
             profile.order_type, profile.deal_subject, profile.product = order_type, subject, product
+            if case == BillingProfile.Case.ACTIVITY:
+                # Call-out fee once per ticket-day on site, travel per km, quarter hours with
+                # half an hour at least.
+                profile.call_out_product, profile.travel_product = (
+                    products["DIR-CHI"],
+                    products["KM"],
+                )
+                profile.billing_increment_minutes, profile.minimum_minutes = 15, 30
             profile.save()
 
     def load_price_indices(self, today):
@@ -382,6 +427,81 @@ class Command(BaseCommand):
                 )
         # One ticket is billed already, so its activities show the order they are on.
         bill_tickets(tickets=Ticket.objects.filter(pk=tickets[0].pk), actor=users["postvendita"])
+        self.load_after_sales_rates(customers, users, today, statuses, conditions)
+
+    def load_after_sales_rates(self, customers, users, today, statuses, conditions):
+        """Every pricing case of activity billing: a contract with its own rate and prepaid
+        hours nearly used up, a customer with a price list, on-site work with km and spare
+        parts, remote work."""
+        products = {product.code: product for product in Product.objects.all()}
+        on_site = ActivityType.objects.create(
+            name="Intervento in sede", product=products["INT-ORA"], on_site=True
+        )
+        remote = ActivityType.objects.create(
+            name="Assistenza remota", product=products["INT-REM"], on_site=False
+        )
+        gold = PriceList.objects.create(code="GOLD", name="Listino clienti gold")
+        PriceListItem.objects.create(
+            price_list=gold, product=products["INT-ORA"], unit_price=Decimal("49.00")
+        )
+        PriceListItem.objects.create(
+            price_list=gold, product=products["RIC-POMPA"], unit_price=Decimal("1390.00")
+        )
+        Customer.objects.filter(pk=customers[1].pk).update(price_list=gold)
+        contract = Contract.objects.get(number="CTR-0001")
+        ContractRate.objects.create(
+            contract=contract, product=products["INT-ORA"], unit_price=Decimal("50.00")
+        )
+        PrepaidHours.objects.create(
+            contract=contract,
+            hours=Decimal("20"),
+            valid_from=contract.start_date,
+            valid_to=contract.end_date,
+        )
+        technician = users["tecnico"]
+
+        def ticket(customer, subject, days_ago, contract=None):
+            return Ticket.objects.create(
+                customer=customer,
+                contract=contract,
+                subject=subject,
+                opened_on=today - timedelta(days=days_ago),
+                closed_on=today - timedelta(days=days_ago - 1),
+                technician=technician,
+            )
+
+        def activity(ticket, kind, minutes, km=0, day=0, text="Intervento"):
+            return Activity.objects.create(
+                ticket=ticket,
+                date=ticket.opened_on + timedelta(days=day),
+                technician=technician,
+                description=text,
+                duration_minutes=minutes,
+                km=km,
+                activity_type=kind,
+                status=statuses["done"],
+                condition=conditions["paid"],
+            )
+
+        # 18 of the contract's 20 prepaid hours are drawn already: "running low".
+        used = ticket(customers[0], "Migrazione server di posta", 15, contract)
+        activity(used, remote, 600, text="Migrazione caselle")
+        activity(used, remote, 480, day=1, text="Verifica e collaudo")
+        bill_tickets(tickets=Ticket.objects.filter(pk=used.pk), actor=users["postvendita"])
+        # To bill: 3 h on site (2 h from the package, 1 h at the contract's rate), 64 km, a pump
+        # and two filters; then a remote half hour the next day.
+        boiler = ticket(customers[0], "Caldaia in blocco, centrale termica", 4, contract)
+        repair = activity(boiler, on_site, 170, km=64, text="Sostituzione pompa di ricircolo")
+        ActivityMaterial.objects.create(activity=repair, product=products["RIC-POMPA"], quantity=1)
+        ActivityMaterial.objects.create(
+            activity=repair, product=products["RIC-FILTRO"], quantity=2, description="Filtri aria"
+        )
+        activity(boiler, remote, 20, day=1, text="Verifica da remoto dei parametri")
+        # A customer with a price list: its prices, not discounted again; two days on site.
+        gold_ticket = ticket(customers[1], "Impianto di condizionamento rumoroso", 6)
+        first = activity(gold_ticket, on_site, 95, km=38, text="Diagnosi e pulizia")
+        ActivityMaterial.objects.create(activity=first, product=products["RIC-POMPA"], quantity=1)
+        activity(gold_ticket, on_site, 60, km=38, day=1, text="Sostituzione ventola")
 
     def load_users(self):
         users = {}

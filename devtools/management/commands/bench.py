@@ -1,8 +1,9 @@
 """`make bench`: the speed of bulk billing and of the main pages, printed as a table and written
 as JSON (var/bench.json).
 
-- "Fattura attività" of N tickets × k activities (N = 100, 1,000, 5,000): wall time, queries,
-  activities billed per second, and the ratio to one plain bulk_create of the same rows.
+- "Fattura attività" of N tickets × k activities (N = 100, 1,000, 5,000), hours only and on
+  site (call-out fee, travel, spare parts): wall time, queries, activities billed per second,
+  and the ratio to one plain bulk_create of the same rows.
 - Pages: server time (median of repeated requests through the test client, after warm-up) and
   queries, at a size N and at 10 N, beside a trivial view measured in the same run.
 
@@ -32,7 +33,14 @@ from contracts.models import Contract, Renewal
 from crm_billing.models import BillingProfile, BillingRun
 from crm_billing.services.activities import bill_tickets
 from crm_billing.services.runs import execute_billing_run, preview_renewal_run
-from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
+from tickets.models import (
+    Activity,
+    ActivityCondition,
+    ActivityMaterial,
+    ActivityStatus,
+    ActivityType,
+    Ticket,
+)
 
 
 class Rollback(Exception):
@@ -67,13 +75,32 @@ class Fixture:
             profile = BillingProfile.objects.for_case(case)
             profile.order_type, profile.product = self.order_type, self.product
             profile.save()
+        # The activity case bills a call-out fee per ticket-day on site and travel per km.
+        activity_case = BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY)
+        activity_case.call_out_product = Product.objects.create(
+            code="B-DC",
+            description="Diritto di chiamata",
+            list_price=Decimal("35"),
+            vat_rate=self.vat,
+        )
+        activity_case.travel_product = Product.objects.create(
+            code="B-KM", description="Trasferta", list_price=Decimal("0.60"), vat_rate=self.vat
+        )
+        activity_case.billing_increment_minutes = 15
+        activity_case.save()
+        self.spare_part = Product.objects.create(
+            code="B-RIC", description="Ricambio", list_price=Decimal("1480"), vat_rate=self.vat
+        )
+        self.on_site = ActivityType.objects.create(name="bench-in-sede", on_site=True)
         self.closed = ActivityStatus.objects.create(name="bench-closed", kind="closed")
         self.paid = ActivityCondition.objects.create(name="bench-paid", to_be_billed=True)
         self.customers = Customer.objects.bulk_create(
             Customer(code=f"B{i:04}", name=f"Cliente {i}") for i in range(50)
         )
 
-    def tickets(self, count, activities=0):
+    def tickets(self, count, activities=0, on_site=False):
+        """`count` tickets of `activities` activities each. On site: over two days (two
+        call-out fees), each with km (travel), every other one with a spare part."""
         created = Ticket.objects.bulk_create(
             (
                 Ticket(
@@ -85,22 +112,33 @@ class Fixture:
             ),
             batch_size=5000,
         )
-        Activity.objects.bulk_create(
+        work = Activity.objects.bulk_create(
             (
                 Activity(
                     ticket=ticket,
-                    date=date(2026, 1, 2),
+                    date=date(2026, 1, 2 + (n % 2 if on_site else 0)),
                     technician=self.user,
                     description="Intervento",
                     duration_minutes=45 + n,
                     status=self.closed,
                     condition=self.paid,
+                    activity_type=self.on_site if on_site else None,
+                    km=20 + n if on_site else 0,
                 )
                 for ticket in created
                 for n in range(activities)
             ),
             batch_size=5000,
         )
+        if on_site:
+            ActivityMaterial.objects.bulk_create(
+                (
+                    ActivityMaterial(activity=activity, product=self.spare_part, quantity=1)
+                    for index, activity in enumerate(work)
+                    if index % activities % 2 == 0
+                ),
+                batch_size=5000,
+            )
         return created
 
     def contracts_due(self, count):
@@ -141,18 +179,18 @@ class Fixture:
         return order_services.create_orders(drafts=drafts, actor=self.user)
 
 
-def measure_billing(tickets, per_ticket):
+def measure_billing(tickets, per_ticket, on_site):
     fixture = Fixture()
     # Warm-up on a few other tickets: imports, caches and query plans are not what is measured.
-    warm_up = fixture.tickets(5, per_ticket)
+    warm_up = fixture.tickets(5, per_ticket, on_site)
     bill_tickets(tickets=Ticket.objects.filter(pk__in=[t.pk for t in warm_up]), actor=fixture.user)
-    created = fixture.tickets(tickets, per_ticket)
+    created = fixture.tickets(tickets, per_ticket, on_site)
     selection = Ticket.objects.filter(pk__in=[t.pk for t in created])
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
         outcome = bill_tickets(tickets=selection, actor=fixture.user)
         seconds = time.perf_counter() - start
-    lines = tickets * per_ticket
+    lines = sum(row["lines"] for row in outcome.created)
     rows = len(outcome.created) * 2 + lines  # orders, their events, their lines
     order = Order.objects.get(pk=outcome.created[0]["order"])
     start = time.perf_counter()
@@ -172,13 +210,16 @@ def measure_billing(tickets, per_ticket):
         batch_size=2000,
     )
     bulk_seconds = time.perf_counter() - start
+    activities = tickets * per_ticket
     return {
+        "case": "on site" if on_site else "hours",
         "tickets": tickets,
-        "activities": lines,
+        "activities": activities,
         "orders": len(outcome.created),
+        "lines": lines,
         "seconds": round(seconds, 4),
         "queries": len(queries.captured_queries),
-        "activities_per_second": round(lines / seconds),
+        "activities_per_second": round(activities / seconds),
         "bulk_create_seconds": round(bulk_seconds, 4),
         "ratio_to_bulk_create": round(seconds / bulk_seconds, 2),
     }
@@ -299,14 +340,25 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"Database: {connection.vendor}\n")
         out(f"Fattura attività (k = {options['activities']} activities per ticket)")
-        out(f"{'tickets':>8} {'seconds':>9} {'queries':>8} {'act./s':>8} {'× bulk_create':>14}")
-        for tickets in [int(n) for n in options["sizes"].split(",")]:
-            row = rolled_back(lambda n=tickets: measure_billing(n, options["activities"]))
-            results["billing"].append(row)
-            out(
-                f"{row['tickets']:>8} {row['seconds']:>9.3f} {row['queries']:>8} "
-                f"{row['activities_per_second']:>8} {row['ratio_to_bulk_create']:>14.1f}"
-            )
+        out(
+            "  hours: one line per activity; on site: two call-out days per ticket, km on "
+            "every activity, a spare part on every other one"
+        )
+        out(
+            f"{'case':<8} {'tickets':>8} {'lines':>7} {'seconds':>9} {'queries':>8} "
+            f"{'act./s':>8} {'× bulk_create':>14}"
+        )
+        for on_site in (False, True):
+            for tickets in [int(n) for n in options["sizes"].split(",")]:
+                row = rolled_back(
+                    lambda n=tickets, o=on_site: measure_billing(n, options["activities"], o)
+                )
+                results["billing"].append(row)
+                out(
+                    f"{row['case']:<8} {row['tickets']:>8} {row['lines']:>7} "
+                    f"{row['seconds']:>9.3f} {row['queries']:>8} "
+                    f"{row['activities_per_second']:>8} {row['ratio_to_bulk_create']:>14.1f}"
+                )
         out("\nRinnova e fattura (one renewal and one order per contract)")
         out(f"{'contracts':>9} {'seconds':>9} {'queries':>8} {'per s':>8}")
         for contracts in [int(n) for n in options["renewals"].split(",") if n]:

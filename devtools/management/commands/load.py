@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Count
 
 from backoffice.models import Order, OrderLine, Transmission
-from contracts.models import Contract
+from contracts.models import Contract, PrepaidHours
 from crm_billing.models import BillingProfile
 from devtools.stand_in_erp import StandInErp
 from tickets.models import Activity, ActivityCondition, ActivityStatus, Ticket
@@ -301,8 +301,9 @@ class Command(BaseCommand):
     def check_invariants(self, erp, drained):
         out = self.stdout.write
         twice = (
+            # Each part of a source (an activity's hours, its travel, a day's call-out...) once.
             OrderLine.objects.filter(is_live=True, source_id__isnull=False)
-            .values("source_type", "source_id")
+            .values("source_type", "source_id", "kind", "source_date")
             .annotate(n=Count("id"))
             .filter(n__gt=1)
             .count()
@@ -317,7 +318,11 @@ class Command(BaseCommand):
         not_once = [t for t in delivered if t.idempotency_key not in state]
         stuck = Transmission.objects.filter(state__in=["queued", "delivering"]).count()
         checks = [
-            ("activities on two live order lines", twice),
+            ("parts billed on two live order lines", twice),
+            (
+                "prepaid packages drawn below zero",
+                PrepaidHours.objects.with_usage().filter(remaining__lt=0).count(),
+            ),
             ("duplicated Num. Ordine", numbers),
             ("duplicated Prot. Int.", protocols.count()),
             ("orders without lines", without_lines),
