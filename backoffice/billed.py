@@ -49,7 +49,7 @@ def live_parts_of(
     these records of `model` (its hours, its travel, a day's call-out...). `ids` is a list,
     read one indexed query per chunk, or a queryset of ids, read as one subquery."""
     columns = ("source_id", "kind", "source_date", "order_id", "order__number")
-    lines = _lines_of_model(model)
+    lines = _lines_of_model(model).order_by()  # unordered: no join and sort for the ordering
     if isinstance(ids, QuerySet):
         chunks = [lines.filter(source_id__in=ids)]
     else:
