@@ -12,7 +12,7 @@ from contracts.models import Contract
 from core.forms import StyledForm
 from core.input import record_id
 from crm_billing.functions import function_permissions
-from crm_billing.models import BillingProfile
+from crm_billing.models import BillingProfile, BillingRun
 from tickets.forms import TicketFilterForm
 from tickets.models import ActivityCondition, Ticket
 
@@ -164,6 +164,15 @@ class BillingSelectionForm(TickedOrFilteredForm):
         required=False,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
+    grouping = forms.ChoiceField(
+        label=_("Orders"),
+        choices=BillingRun.Grouping.choices,
+        initial=BillingRun.Grouping.TICKET,
+        required=False,
+    )
+
+    def clean_grouping(self):
+        return self.cleaned_data["grouping"] or BillingRun.Grouping.TICKET  # the default
 
     def tickets_queryset(self):
         if self.cleaned_data["mode"] == "selected":

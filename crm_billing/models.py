@@ -212,8 +212,18 @@ class BillingRun(models.Model):
         ACTIVITIES = "activities", _("Bill activities")
         RENEWALS = "renewals", _("Renew and bill")
 
+    class Grouping(models.TextChoices):
+        """How "Fattura attività" gathers tickets into Orders/Offers."""
+
+        TICKET = "ticket", _("one per ticket")
+        CUSTOMER = "customer", _("one per customer")
+        CUSTOMER_CONTRACT = "contract", _("one per customer and contract")
+
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTIVITIES)
     cutoff = models.DateField(_("activities closed up to"), null=True, blank=True)
+    grouping = models.CharField(
+        _("orders"), max_length=10, choices=Grouping.choices, default=Grouping.TICKET
+    )
     ticket_ids = models.JSONField(default=list)
     # "Rinnova e fattura": {contract id: start of the period previewed}. A confirmation renews
     # exactly that period, never the one after it if the contract was renewed meanwhile.

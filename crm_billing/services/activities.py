@@ -1,14 +1,15 @@
 """Billing the activities of tickets: "Crea Ordine" on one ticket, "Fattura attività" on many.
 
-One Order/Offer per ticket. Each billable activity (closed status, condition "Da fatturare",
+One Order/Offer per ticket, or per customer (and contract) when "Fattura attività" groups them;
+a batch never splits a group. Each billable activity (closed status, condition "Da fatturare",
 not on a live order line, done by the cut-off date) gives its lines: its hours (drawn first from
 the contract's prepaid hours, then billed at the price chain of `prices.py`), its travel, each of
 its materials; each day with on-site work gives one call-out fee. The selection is read and
 written set-wise, a batch of tickets per transaction, so the number of queries does not grow
 with the number of tickets. Inside a batch the tickets, their activities and the prepaid
 packages are locked (in id order, so two overlapping runs cannot deadlock): a second run waits,
-then finds them billed and the hours drawn. Should a batch fail, its tickets are retried one by
-one, so one bad ticket neither undoes nor blocks the others.
+then finds them billed and the hours drawn. Should a batch fail, its groups (its tickets, unless
+grouped) are retried one by one, so one bad ticket neither undoes nor blocks the others.
 """
 
 import logging
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils.formats import date_format, number_format
@@ -30,7 +32,7 @@ from contracts.models import PrepaidDraw, PrepaidHours
 from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import require_function
-from crm_billing.models import BillingProfile
+from crm_billing.models import BillingProfile, BillingRun
 from crm_billing.services.billing import configured_profile
 from crm_billing.services.prices import PriceBook, billed_minutes, hours_of
 from tickets.models import Activity, ActivityMaterial, Ticket
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 Kind = OrderLine.Kind
+Grouping = BillingRun.Grouping
 
 
 @dataclass(frozen=True)
@@ -400,15 +403,18 @@ class BillingOutcome:
     created: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
-    def add_created(self, plan: TicketPlan, order: Order):
+    def add_created(self, plans: list[TicketPlan], order: Order):
+        """An order and the tickets it bills (one, unless grouped by customer)."""
         self.created.append(
             {
-                "ticket": plan.ticket.pk,
-                "ticket_code": plan.ticket.code,
+                "ticket": plans[0].ticket.pk,
+                "ticket_code": plans[0].ticket.code,
+                "tickets": [plan.ticket.pk for plan in plans],
+                "ticket_codes": [plan.ticket.code for plan in plans],
                 "order": order.pk,
                 "number": order.number,
                 "protocol": order.protocol,
-                "lines": len(plan.lines),
+                "lines": sum(len(plan.lines) for plan in plans),
                 "total": str(order.total),
             }
         )
@@ -417,7 +423,9 @@ class BillingOutcome:
         self.skipped.append({"ticket": ticket.pk, "ticket_code": ticket.code, "reason": reason})
 
 
-def _bill_batch(ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome):
+def _bill_batch(
+    ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome, grouping: str
+):
     # Lock the tickets, then their activities (id order: no deadlock between overlapping
     # selections), then the prepaid packages (plan_billing), then read their billing state: a
     # run that waited here sees what the other one billed and drew, and a ticket cannot change
@@ -438,27 +446,59 @@ def _bill_batch(ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOu
         tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff, profile=profile, lock=True
     )
     to_bill = [ticket_plan for ticket_plan in plan.tickets if ticket_plan.lines]
-    from_ticket = _("From ticket %(code)s")
-    drafts = [
-        order_services.OrderDraft(
-            order_type=profile.order_type,
-            customer=ticket_plan.ticket.customer,
-            lines=[line.draft for line in ticket_plan.lines],
-            deal_subject=profile.deal_subject,
-            origin=Order.Origin.TICKET,
-            source=ticket_plan.ticket,
-            from_defaults=True,
-            event_message=from_ticket % {"code": ticket_plan.ticket.code},
-        )
-        for ticket_plan in to_bill
-    ]
+    groups = group_plans(to_bill, grouping)
+    drafts = [_order_draft(plans, profile, grouping) for plans in groups]
     orders = order_services.create_orders(drafts=drafts, actor=actor) if drafts else []
     _record_draws(to_bill, orders)
-    for ticket_plan, order in zip(to_bill, orders, strict=True):
-        outcome.add_created(ticket_plan, order)
+    for plans, order in zip(groups, orders, strict=True):
+        outcome.add_created(plans, order)
     for ticket_plan in plan.tickets:
         if not ticket_plan.lines:
             outcome.add_skipped(ticket_plan.ticket, ticket_plan.reason)
+
+
+def group_key(ticket, grouping: str) -> tuple:
+    """Which Order/Offer a ticket's lines go on: its own, its customer's, or its customer's
+    under the same contract. `ticket` needs pk, customer_id and contract_id."""
+    if grouping == Grouping.CUSTOMER:
+        return ("customer", ticket.customer_id)
+    if grouping == Grouping.CUSTOMER_CONTRACT:
+        return ("contract", ticket.customer_id, ticket.contract_id)
+    return ("ticket", ticket.pk)
+
+
+def group_plans(plans: list[TicketPlan], grouping: str) -> list[list[TicketPlan]]:
+    """The plans of each order to be made, in the order of their first ticket."""
+    groups = defaultdict(list)
+    for ticket_plan in plans:
+        groups[group_key(ticket_plan.ticket, grouping)].append(ticket_plan)
+    return list(groups.values())
+
+
+def _order_draft(plans: list[TicketPlan], profile, grouping: str) -> order_services.OrderDraft:
+    """One Order/Offer for the plans of a group. On an order of several tickets (or grouped by
+    customer) each line says its ticket; cancelling the order releases everything it bills."""
+    first = plans[0].ticket
+    if grouping == Grouping.TICKET:
+        lines = [line.draft for line in plans[0].lines]
+        message = _("From ticket %(code)s") % {"code": first.code}
+    else:
+        lines = [
+            replace(line.draft, description=f"{p.ticket.code} – {line.draft.description}"[:500])
+            for p in plans
+            for line in p.lines
+        ]
+        message = _("From tickets %(codes)s") % {"codes": ", ".join(p.ticket.code for p in plans)}
+    return order_services.OrderDraft(
+        order_type=profile.order_type,
+        customer=first.customer,
+        lines=lines,
+        deal_subject=profile.deal_subject,
+        origin=Order.Origin.TICKET,
+        source=first if grouping == Grouping.TICKET else None,
+        from_defaults=True,
+        event_message=message,
+    )
 
 
 def _record_draws(plans: list[TicketPlan], orders: list[Order]) -> None:
@@ -493,9 +533,11 @@ def bill_tickets(
     tickets,
     actor: Actor,
     cutoff: date | None = None,
+    grouping: str = Grouping.TICKET,
     on_progress: Callable[[int, BillingOutcome], None] | None = None,
 ) -> BillingOutcome:
-    """Bill the billable activities of the given tickets: one Order/Offer per ticket.
+    """Bill the billable activities of the given tickets: one Order/Offer per ticket, or per
+    customer (and contract) as `grouping` says.
 
     Idempotent: billed activities are never billed again, so a second run creates nothing.
     Raises ConfigurationMissing before writing anything if the activity defaults are not set.
@@ -503,21 +545,20 @@ def bill_tickets(
     require_function(actor, MANAGE_TICKETS)
     profile = configured_profile(case=BillingProfile.Case.ACTIVITY)
     outcome = BillingOutcome()
-    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))
+    bill = partial(_bill_batch, actor=actor, cutoff=cutoff, profile=profile, grouping=grouping)
     done = 0
-    for start in range(0, len(ticket_ids), BATCH_SIZE):
-        batch = ticket_ids[start : start + BATCH_SIZE]
+    for groups in _batches(tickets, grouping):
+        batch = [ticket_id for group in groups for ticket_id in group]
         try:
             with transaction.atomic():
                 batch_outcome = BillingOutcome()
-                _bill_batch(
-                    batch, actor=actor, cutoff=cutoff, profile=profile, outcome=batch_outcome
-                )
-        except Exception:  # noqa: BLE001 - the batch is retried ticket by ticket below
+                bill(batch, outcome=batch_outcome)
+        except Exception:  # noqa: BLE001 - the batch is retried group by group below
             # The batch was rolled back whole (a bad ticket, a lost connection: Django opens
-            # a new one); its tickets are retried one by one so the others still get billed.
-            logger.warning("Billing batch failed, retrying ticket by ticket", exc_info=True)
-            batch_outcome = _bill_one_by_one(batch, actor=actor, cutoff=cutoff, profile=profile)
+            # a new one); its groups (tickets, unless grouped) are retried one by one so the
+            # others still get billed.
+            logger.warning("Billing batch failed, retrying group by group", exc_info=True)
+            batch_outcome = _bill_one_by_one(groups, bill)
         outcome.created += batch_outcome.created
         outcome.skipped += batch_outcome.skipped
         done += len(batch)
@@ -526,18 +567,39 @@ def bill_tickets(
     return outcome
 
 
-def _bill_one_by_one(ticket_ids, *, actor: Actor, cutoff, profile) -> BillingOutcome:
+def _batches(tickets, grouping: str) -> list[list[list[int]]]:
+    """The ticket ids in batches of about BATCH_SIZE tickets, as lists of groups: a group (the
+    tickets of one order) is never split, or a customer would get one order per batch."""
+    rows = tickets.order_by(
+        *(("pk",) if grouping == Grouping.TICKET else ("customer_id", "contract_id", "pk"))
+    ).values_list("pk", "customer_id", "contract_id", named=True)
+    batches, groups, size, last = [], [], 0, None
+    for row in rows:
+        key = group_key(row, grouping)
+        if key != last:
+            if size >= BATCH_SIZE:
+                batches.append(groups)
+                groups, size = [], 0
+            groups.append([])
+            last = key
+        groups[-1].append(row.pk)
+        size += 1
+    if groups:
+        batches.append(groups)
+    return batches
+
+
+def _bill_one_by_one(groups, bill) -> BillingOutcome:
     outcome = BillingOutcome()
-    for ticket_id in ticket_ids:
+    for group in groups:
         single = BillingOutcome()
         try:
             with transaction.atomic():
-                _bill_batch(
-                    [ticket_id], actor=actor, cutoff=cutoff, profile=profile, outcome=single
-                )
-        except Exception as error:  # noqa: BLE001 - reported for this ticket, the others go on
-            logger.exception("Billing ticket %s failed", ticket_id)
-            outcome.add_skipped(Ticket.objects.get(pk=ticket_id), _failure_reason(error))
+                bill(group, outcome=single)
+        except Exception as error:  # noqa: BLE001 - reported for this group, the others go on
+            logger.exception("Billing tickets %s failed", group)
+            for ticket in Ticket.objects.filter(pk__in=group).order_by("pk"):
+                outcome.add_skipped(ticket, _failure_reason(error))
         else:
             outcome.created += single.created
             outcome.skipped += single.skipped

@@ -55,7 +55,9 @@ def _within_the_limit(rows, selection) -> list:
     return rows
 
 
-def preview_billing_run(*, tickets, actor: Actor, cutoff=None) -> tuple[BillingRun, BillingPlan]:
+def preview_billing_run(
+    *, tickets, actor: Actor, cutoff=None, grouping=BillingRun.Grouping.TICKET
+) -> tuple[BillingRun, BillingPlan]:
     """Store the selection as a previewed run and plan it; nothing is billed. Confirming the
     run bills exactly these tickets, whatever the filters would match later. At most
     BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set."""
@@ -65,6 +67,7 @@ def preview_billing_run(*, tickets, actor: Actor, cutoff=None) -> tuple[BillingR
     run = BillingRun.objects.create(
         actor=actor,
         cutoff=cutoff,
+        grouping=grouping,
         ticket_ids=ticket_ids,
         total=len(ticket_ids),
         state=BillingRun.State.PREVIEWED,
@@ -178,6 +181,7 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
                 tickets=Ticket.objects.filter(pk__in=run.ticket_ids),
                 actor=run.actor,
                 cutoff=run.cutoff,
+                grouping=run.grouping,
                 on_progress=lambda done, batch: progress(done, batch.created, batch.skipped),
             )
     except DomainError as error:
@@ -195,7 +199,8 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
         # An item billed by an earlier attempt now reads "already on order N" (or "renewed
         # meanwhile"): it is counted as created, not as skipped.
         key = _KINDS[run.kind][2]
-        billed = {item[key] for item in created}
+        # An order of several tickets lists them all ("tickets").
+        billed = {billed for item in created for billed in item.get(f"{key}s", [item[key]])}
         BillingRun.objects.filter(pk=run.pk).update(
             state=BillingRun.State.DONE,
             processed=run.total,

@@ -14,6 +14,7 @@ from core.exceptions import DomainError
 from core.functions import function_required, require_function
 from crm_billing.forms import BillingSelectionForm
 from crm_billing.models import BillingRun
+from crm_billing.services.activities import group_plans
 from crm_billing.services.renewals import plan_previewed_renewals
 from crm_billing.services.runs import (
     RunAlreadyConfirmed,
@@ -41,6 +42,7 @@ def bill_activities_preview(request):
             tickets=form.tickets_queryset(),
             actor=request.user,
             cutoff=form.cleaned_data["cutoff"],
+            grouping=form.cleaned_data["grouping"],
         )
     except DomainError as error:
         refuse(request, error)
@@ -53,13 +55,17 @@ def _render_preview(request, run: BillingRun):
     plan = plan_previewed_run(run=run)
     plans = plan.tickets
     billable = [ticket_plan for ticket_plan in plans if ticket_plan.lines]
+    # The orders as they will be made (one card each), then the tickets with nothing to bill.
+    orders = group_plans(billable, run.grouping) + [[p] for p in plans if not p.lines]
     context = {
         "run": run,
         "prepaid": plan.prepaid,
-        "plans": plans[:PREVIEW_DETAIL_LIMIT],
-        "more": max(0, len(plans) - PREVIEW_DETAIL_LIMIT),
+        "orders": [(group, sum((p.total for p in group), Decimal("0.00"))) for group in orders][
+            :PREVIEW_DETAIL_LIMIT
+        ],
+        "more": max(0, len(orders) - PREVIEW_DETAIL_LIMIT),
         "ticket_count": len(plans),
-        "order_count": len(billable),
+        "order_count": len(orders) - (len(plans) - len(billable)),
         "line_count": sum(len(ticket_plan.lines) for ticket_plan in plans),
         "skipped_count": sum(len(ticket_plan.skipped) for ticket_plan in plans),
         "without_duration_count": sum(len(p.without_duration) for p in plans),
