@@ -52,10 +52,10 @@ def test_connection_killed_mid_billing_leaves_nothing_partial_and_a_rerun_comple
     monkeypatch.setattr(order_services, "create_orders", create_orders_then_lose_the_database)
     outcome = billing_activities.bill_tickets(tickets=selection, actor=actor)
 
-    # The killed batch was rolled back whole and billed again ticket by ticket on a new
-    # connection: every ticket billed once, no order without lines, and the numbers the killed
-    # transaction had taken were given back (no gap).
-    assert "retrying ticket by ticket" in caplog.text  # the kill did hit the second batch
+    # The killed batch was rolled back whole and billed again group by group (a ticket each) on
+    # a new connection: every ticket billed once, no order without lines, and the numbers the
+    # killed transaction had taken were given back (no gap).
+    assert "retrying group by group" in caplog.text  # the kill did hit the second batch
     assert len(outcome.created) == 30 and outcome.skipped == []
     assert not Order.objects.filter(lines__isnull=True).exists()
     live = OrderLine.objects.filter(is_live=True)
