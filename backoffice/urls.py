@@ -8,6 +8,7 @@ urlpatterns = [
     path("ordini/", orders.order_list, name="order_list"),
     path("ordini/nuovo/", orders.order_create, name="order_create"),
     path("ordini/<int:pk>/", orders.order_detail, name="order_detail"),
+    path("ordini/<int:pk>/pdf/", orders.order_pdf, name="order_pdf"),
     path("ordini/<int:pk>/testata/", orders.order_header_update, name="order_header_update"),
     path("ordini/<int:pk>/righe/", orders.order_line_add, name="order_line_add"),
     path(

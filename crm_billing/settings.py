@@ -215,6 +215,18 @@ TASKS = {
 
 PAGE_SIZE = 25
 
+# The company issuing the Orders/Offers: the header of their PDF.
+COMPANY = {
+    "name": env("COMPANY_NAME", default="Assistenza Tecnica Esempio S.r.l."),
+    "address": env("COMPANY_ADDRESS", default="Via dell'Industria 12, 40128 Bologna (BO)"),
+    "vat_number": env("COMPANY_VAT_NUMBER", default="01234560371"),
+    "tax_code": env("COMPANY_TAX_CODE", default="01234560371"),
+    "email": env("COMPANY_EMAIL", default="postvendita@example.it"),
+    "phone": env("COMPANY_PHONE", default="051 0000000"),
+}
+# An offer's PDF says it is valid this many days from its date.
+OFFER_VALIDITY_DAYS = env.int("OFFER_VALIDITY_DAYS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -674,6 +674,7 @@ READ_ONLY = {
     "health",
     "backoffice:order_list",
     "backoffice:order_detail",
+    "backoffice:order_pdf",
     "backoffice:order_transmissions",
     "backoffice:masterdata_list",
     "administration:user_list",
@@ -1260,6 +1261,7 @@ def page_args(world):
     run = BillingRun.objects.create(actor=world.admin)
     return {
         "backoffice:order_detail": [world.order.pk],
+        "backoffice:order_pdf": [world.order.pk],
         "backoffice:order_cancel": [world.order.pk],
         "backoffice:order_transmissions": [world.order.pk],
         "backoffice:masterdata_list": ["clienti"],

@@ -4,13 +4,14 @@ lines (edited with htmx), cancellation."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from backoffice import forms
+from backoffice import documents, forms
 from backoffice.exceptions import AmountTooLarge
 from backoffice.permissions import MANAGE_ORDERS
 from backoffice.selectors import order_events, order_lines, order_transmissions, orders_visible_to
@@ -100,6 +101,18 @@ def _render_order(request, order, *, bound_line=None, add_form=None, header_form
 @function_required(MANAGE_ORDERS)
 def order_detail(request, pk):
     return _render_order(request, visible_order(request, pk))
+
+
+@function_required(MANAGE_ORDERS)
+def order_pdf(request, pk):
+    """The Order/Offer as the customer receives it: a PDF download."""
+    order = visible_order(request, pk)
+    response = HttpResponse(
+        documents.order_pdf(order, base_url=request.build_absolute_uri("/")),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{documents.order_pdf_name(order)}"'
+    return response
 
 
 def error_message(error: DomainError):

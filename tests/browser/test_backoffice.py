@@ -1,9 +1,12 @@
+import io
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from backoffice.models import Order
 from tests.browser.conftest import log_in, log_out
@@ -110,3 +113,20 @@ def test_a_new_line_takes_the_customers_discount_when_left_empty(page):
     expect(page.locator("#order-lines form.order-line")).to_have_count(lines_before + 1)
     added = order.lines.order_by("-position").first()
     assert added.discount_percent == order.discount_percent
+
+
+def test_backoffice_downloads_an_orders_pdf_and_reads_it(page):
+    call_command("load_demo")
+    order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")
+    log_in(page, "backoffice")
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    with page.expect_download() as download_info:
+        page.click("#order-pdf")
+    download = download_info.value
+    assert download.suggested_filename == order.number.replace("/", "-") + ".pdf"
+    text = "\n".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(Path(download.path()).read_bytes())).pages
+    )
+    assert order.number in text and order.protocol in text
+    assert order.customer.name in text and f"P.IVA {order.customer.vat_number}" in text
+    assert "109,80 €" in text  # the grand total, as on the page

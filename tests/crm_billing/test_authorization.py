@@ -35,6 +35,7 @@ TABLE = {
     "backoffice:order_list": ("get", MANAGE_ORDERS),
     "backoffice:order_create": ("get", MANAGE_ORDERS),
     "backoffice:order_detail": ("get", MANAGE_ORDERS),
+    "backoffice:order_pdf": ("get", MANAGE_ORDERS),
     "backoffice:order_header_update": ("post", MANAGE_ORDERS),
     "backoffice:order_line_add": ("post", MANAGE_ORDERS),
     "backoffice:order_line_update": ("post", MANAGE_ORDERS),
@@ -116,6 +117,7 @@ def url_for(name, order, user):
     price = PriceListItemFactory()
     kwargs = {
         "backoffice:order_detail": [order.pk],
+        "backoffice:order_pdf": [order.pk],
         "backoffice:order_header_update": [order.pk],
         "backoffice:order_line_add": [order.pk],
         "backoffice:order_line_update": [order.pk, order.lines.first().pk],
