@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Max, Q, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -314,12 +314,20 @@ class PrepaidHoursQuerySet(models.QuerySet):
     def with_usage(self):
         """Annotate `used` (hours on live lines drawn from the package) and `remaining`. A
         line stops counting when its order is cancelled: cancelling gives the hours back."""
-        used = Coalesce(
-            Sum("draws__line__quantity", filter=Q(draws__line__is_live=True)),
-            Decimal("0"),
-            output_field=models.DecimalField(max_digits=12, decimal_places=2),
+        hours = models.DecimalField(max_digits=12, decimal_places=2)
+        # Rounded to the hundredth in the query: SQLite adds and subtracts decimals as floats
+        # (3,61 − 3,61 = −4e-16 h, "below zero").
+        used = Round(
+            Coalesce(
+                Sum("draws__line__quantity", filter=Q(draws__line__is_live=True)),
+                Decimal("0"),
+                output_field=hours,
+            ),
+            2,
+            output_field=hours,
         )
-        return self.annotate(used=used, remaining=F("hours") - used)
+        remaining = Round(F("hours") - used, 2, output_field=hours)
+        return self.annotate(used=used, remaining=remaining)
 
     def valid_on(self, day):
         return self.filter(valid_from__lte=day, valid_to__gte=day)

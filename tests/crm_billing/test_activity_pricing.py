@@ -336,6 +336,20 @@ def test_a_package_not_valid_on_the_activity_date_is_not_drawn(profile, actor):
     assert [line.kind for line in lines_of(Order.objects.get())] == [Kind.ITEM]
 
 
+def test_a_package_drawn_to_the_last_hundredth_has_exactly_nothing_left(profile, actor):
+    # Found by the property below on SQLite, which subtracts decimals as floats.
+    profile.billing_increment_minutes = 30
+    profile.save()
+    contract = ContractFactory()
+    hours = package(contract, "3.61")
+    ticket = TicketFactory(customer=contract.customer, contract=contract)
+    ActivityFactory(ticket=ticket, duration_minutes=91)
+    ActivityFactory(ticket=ticket, duration_minutes=91)
+    bill([ticket], actor)
+    assert remaining(hours) == Decimal("0.00")
+    assert PrepaidHours.objects.with_usage().filter(remaining__lt=0).count() == 0
+
+
 def test_billing_twice_never_draws_twice(profile, actor):
     contract = ContractFactory()
     hours = package(contract, "5")
