@@ -15,14 +15,18 @@ from crm_billing.services.runs import preview_billing_run
 from tests.conftest import configure_all_cases
 from tests.factories import (
     ActivityFactory,
+    ActivityTypeFactory,
     ContractFactory,
+    ContractRateFactory,
     CustomerFactory,
     OrderTypeFactory,
+    PrepaidHoursFactory,
+    PriceListItemFactory,
     ProductFactory,
     RenewalFactory,
 )
 from tests.pages import post_forms_as_rendered
-from tickets.models import Ticket
+from tickets.models import ActivityMaterial, Ticket
 
 # What a form says when it cannot read back a value its own page wrote.
 NOT_UNDERSTOOD = [
@@ -56,7 +60,16 @@ def world(db, admin_user):
     )
     contract = ContractFactory(customer=customer, customer_cost=Decimal("2500.00"))
     renewal = RenewalFactory(contract=contract, cost=Decimal("2600.00"))
-    activity = ActivityFactory(ticket__customer=customer)
+    on_site = ActivityTypeFactory(name="Intervento in sede", product=product, on_site=True)
+    activity = ActivityFactory(
+        ticket__customer=customer, ticket__contract=contract, activity_type=on_site, km=1250
+    )
+    material = ActivityMaterial.objects.create(
+        activity=activity, product=product, quantity=Decimal("1234.50"), description="Ricambi"
+    )
+    rate = ContractRateFactory(contract=contract, product=product, unit_price=Decimal("1180.00"))
+    package = PrepaidHoursFactory(contract=contract, hours=Decimal("1250.50"))
+    price = PriceListItemFactory(product=product, unit_price=Decimal("1099.90"))
     run, _plans = preview_billing_run(
         tickets=Ticket.objects.filter(pk=activity.ticket_id), actor=admin_user
     )
@@ -71,6 +84,11 @@ def world(db, admin_user):
         "product": product,
         "user": admin_user,
         "run": run,
+        "material": material,
+        "rate": rate,
+        "package": package,
+        "price": price,
+        "activity_type": on_site,
     }
 
 
@@ -89,11 +107,20 @@ def pages(world):
         reverse("administration:user_update", args=[world["user"].pk]),
         reverse("administration:billing_configuration"),
         world["run"].get_absolute_url(),
+        reverse("contracts:contract_rate_delete", args=[world["rate"].pk]),
+        reverse("contracts:prepaid_hours_delete", args=[world["package"].pk]),
+        reverse("backoffice:masterdata_update", args=["prezzi-listino", world["price"].pk]),
+        reverse("backoffice:masterdata_delete", args=["prezzi-listino", world["price"].pk]),
+        reverse("backoffice:masterdata_update", args=["listini", world["price"].price_list_id]),
+        reverse("backoffice:masterdata_update", args=["tipi-attivita", world["activity_type"].pk]),
     ]
 
 
 def test_the_world_is_at_production_scale(world):
-    ids = [world[name].pk for name in ("order", "line", "contract", "renewal", "ticket")]
+    ids = [
+        world[name].pk
+        for name in ("order", "line", "contract", "renewal", "ticket", "material", "rate")
+    ]
     assert all(pk > 10_000 for pk in ids)
     assert world["order"].total > Decimal("1000")
 
