@@ -232,8 +232,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # Axes reports every login at INFO; lockouts still come through as warnings.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Axes reports every login at INFO; lockouts still come through as warnings. WeasyPrint
+    # reports each step of drawing a PDF (and of loading its own style sheets) at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
 
 # --- Sending to the ERP ("Invia al gestionale") ---------------------------------------------
