@@ -134,9 +134,11 @@ class TickedOrFilteredForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         ticked = set(cleaned.get(self.ids_field) or ())
-        if cleaned.get("mode") == "selected" and not ticked:
+        selected = cleaned.get("mode") == "selected"
+        if selected and not ticked:
             raise forms.ValidationError(self.none_ticked)
-        if ticked and self.model.objects.filter(pk__in=ticked).count() != len(ticked):
+        # Ticks left on the page do not matter when every filtered row is billed.
+        if selected and self.model.objects.filter(pk__in=ticked).count() != len(ticked):
             raise forms.ValidationError(self.vanished)
         if cleaned.get("mode") == "filtered" and not self.filters.is_valid():
             problems = "; ".join(
@@ -147,6 +149,10 @@ class TickedOrFilteredForm(forms.Form):
                 _("The filters are not valid (%(problems)s).") % {"problems": problems}
             )
         return cleaned
+
+    def errors_in_one_line(self) -> str:
+        """Every error, for the message shown back on the list."""
+        return "; ".join(error for errors in self.errors.values() for error in errors)
 
 
 class BillingSelectionForm(TickedOrFilteredForm):

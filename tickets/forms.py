@@ -191,15 +191,13 @@ class MaterialForm(StyledForm, forms.ModelForm):
         fields = ["product", "quantity", "description"]
 
     def setup_fields(self):
-        self.fields["product"].queryset = Product.objects.filter(
-            Q(active=True) | Q(pk=self.instance.product_id)
-        ).only("pk", "code", "description")
         self.fields["quantity"].widget.attrs.update(min="0.01", step="0.01")
 
 
 class BaseMaterialFormSet(forms.BaseInlineFormSet):
-    """Every row offers the same products: read them once, not once per row. The hidden counts
-    the page posts are checked: a tampered post is refused, not read as "no rows"."""
+    """Every row offers the same products (the active ones, and any the activity's materials
+    already use), read once, not once per row. The hidden counts the page posts are checked: a
+    tampered post is refused, not read as "no rows"."""
 
     TAMPERED = _("The materials were not sent as the page shows them: reload the page.")
     default_error_messages = {
@@ -213,11 +211,16 @@ class BaseMaterialFormSet(forms.BaseInlineFormSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        used = self.get_queryset().values("product_id")
+        self.products = Product.objects.filter(Q(active=True) | Q(pk__in=used)).only(
+            "pk", "code", "description"
+        )
         self.product_choices = None
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         product = form.fields["product"]
+        product.queryset = self.products
         if self.product_choices is None:
             self.product_choices = list(iter(product.choices))  # iter(): no COUNT query
         product.choices = self.product_choices

@@ -34,7 +34,7 @@ from core.exceptions import DomainError
 from core.functions import require_function
 from crm_billing.models import BillingProfile, BillingRun
 from crm_billing.services.billing import configured_profile
-from crm_billing.services.prices import PriceBook, billed_minutes, hours_of
+from crm_billing.services.prices import Price, PriceBook, billed_minutes, hours_of
 from tickets.models import Activity, ActivityMaterial, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
@@ -197,9 +197,28 @@ class _Planner:
             (activity.pk, Kind.PREPAID, None), (None, None)
         )
 
-    def _line(self, ticket, product_id, *, quantity, description, kind, source, **extra):
+    def _line(
+        self,
+        ticket,
+        product_id,
+        *,
+        quantity,
+        description,
+        kind,
+        source,
+        source_date=None,
+        package=None,
+        without_duration=False,
+    ) -> PlannedLine:
+        """A line of the product at its price for the ticket, or at no charge when its hours
+        are drawn from a prepaid package."""
         product = self.products[product_id]
-        price = self.prices.price(product, contract_id=ticket.contract_id, customer=ticket.customer)
+        if package is not None:
+            price = Price(Decimal("0"), Decimal("0"), OrderLine.PriceSource.PREPAID)
+        else:
+            price = self.prices.price(
+                product, contract_id=ticket.contract_id, customer=ticket.customer
+            )
         draft = order_services.LineDraft(
             product=product,
             description=description[:500],
@@ -209,9 +228,9 @@ class _Planner:
             price_source=price.source,
             kind=kind,
             source=source,
-            source_date=extra.pop("source_date", None),
+            source_date=source_date,
         )
-        return PlannedLine(draft, **extra)
+        return PlannedLine(draft, package=package, without_duration=without_duration)
 
     def hours_lines(self, ticket, activity, hours: Decimal) -> list[PlannedLine]:
         """The activity's hours: the part drawn from the prepaid package at 0,00 €, the rest
@@ -229,17 +248,18 @@ class _Planner:
             package, drawn = self.ledger.draw(ticket.contract_id, activity.date, hours)
         if drawn:
             left = number_format(self.ledger.remaining[package.pk], 2)
-            prepaid = self._line(
-                ticket,
-                product_id,
-                quantity=drawn,
-                description=self.wording["prepaid"] % {"line": description, "left": left},
-                kind=Kind.PREPAID,
-                source=activity,
-                package=package,
-                without_duration=no_duration,
+            lines.append(
+                self._line(
+                    ticket,
+                    product_id,
+                    quantity=drawn,
+                    description=self.wording["prepaid"] % {"line": description, "left": left},
+                    kind=Kind.PREPAID,
+                    source=activity,
+                    package=package,
+                    without_duration=no_duration,
+                )
             )
-            lines.append(_at_no_charge(prepaid))
         if hours - drawn > 0:
             lines.append(
                 self._line(
@@ -306,16 +326,6 @@ class _Planner:
             source=ticket,
             source_date=day,
         )
-
-
-def _at_no_charge(line: PlannedLine) -> PlannedLine:
-    draft = replace(
-        line.draft,
-        unit_price=Decimal("0"),
-        discount_percent=Decimal("0"),
-        price_source=OrderLine.PriceSource.PREPAID,
-    )
-    return replace(line, draft=draft)
 
 
 def _rounding(ticket, profile) -> tuple[int, int]:

@@ -122,6 +122,8 @@ def import_indices(*, data: bytes, actor: Actor) -> int:
         canonical = italian_number(raw)
         try:
             year, month, value = int(year), int(month), Decimal(canonical or "x")
+            if not value.is_finite():  # "NaN", "Infinity": Decimal reads them
+                raise ValueError(raw)
         except (ValueError, ArithmeticError):
             problems.append(_("Row %(n)s: not a year, a month and an index.") % {"n": number})
             continue
@@ -136,8 +138,14 @@ def import_indices(*, data: bytes, actor: Actor) -> int:
             values[(year, month)] = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     if problems or not values:
         raise ImportRefused(problems or [_("The file holds no index.")])
-    for (year, month), value in values.items():
-        ConsumerPriceIndex.objects.update_or_create(
-            year=year, month=month, defaults={"value": value}
-        )
+    # One upsert, whatever the file's length: a month already present takes the file's value.
+    ConsumerPriceIndex.objects.bulk_create(
+        [
+            ConsumerPriceIndex(year=year, month=month, value=value)
+            for (year, month), value in values.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["year", "month"],
+        update_fields=["value"],
+    )
     return len(values)

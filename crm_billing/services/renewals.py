@@ -3,7 +3,7 @@ and its cost by the configured rule, and "Rinnova", which creates that renewal o
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -98,14 +98,28 @@ def plan_renewals(contracts) -> list[Proposal]:
 
 
 def plan_previewed_renewals(*, run) -> list[Proposal]:
-    """The proposals of a previewed "Rinnova e fattura" run, as they stand now."""
+    """The proposals of a previewed "Rinnova e fattura" run as confirming it would treat them:
+    only the periods stored with the run are renewed, so a contract that could not be renewed
+    when previewed, or was renewed since, is shown left out with the reason."""
     contracts = list(
         Contract.objects.with_current_end()
         .filter(pk__in=[int(pk) for pk in run.contract_periods])
         .select_related("customer", "order")
         .order_by("pk")
     )
-    return plan_renewals(contracts)
+    proposals = []
+    for proposal in plan_renewals(contracts):
+        stored = run.contract_periods.get(str(proposal.contract.pk))
+        if proposal.price is not None and stored is None:
+            proposal = replace(
+                proposal,
+                price=None,
+                reason=_("it could not be renewed when previewed: preview it again"),
+            )
+        elif proposal.price is not None and stored != proposal.start.isoformat():
+            proposal = replace(proposal, price=None, reason=_renewed_meanwhile(proposal))
+        proposals.append(proposal)
+    return proposals
 
 
 def contracts_due(*, today: date, within_days: int, customer=None, search: str = ""):

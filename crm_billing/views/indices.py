@@ -8,7 +8,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.exceptions import DomainError
 from core.functions import function_required
 from crm_billing.forms import PriceIndexForm, PriceIndexImportForm
 from crm_billing.models import ConsumerPriceIndex
@@ -44,9 +43,6 @@ def price_indices(request):
                         format_html_join("", "<li>{}</li>", ((p,) for p in refused.problems[:50])),
                     ),
                 )
-                status = 422
-            except DomainError as error:
-                messages.error(request, error.message)
                 status = 422
             else:
                 messages.success(

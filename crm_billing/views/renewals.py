@@ -74,9 +74,7 @@ def renew_and_bill_preview(request):
     is stored as a previewed run, whose page is the preview."""
     selection = RenewalSelectionForm(request.POST)
     if not selection.is_valid():
-        messages.error(
-            request, "; ".join(e for errors in selection.errors.values() for e in errors)
-        )
+        messages.error(request, selection.errors_in_one_line())
         return redirect("billing:renewals_due")
     if selection.cleaned_data["mode"] == "selected":
         contracts = Contract.objects.filter(pk__in=selection.cleaned_data["contracts"])

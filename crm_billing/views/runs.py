@@ -35,7 +35,7 @@ PREVIEW_DETAIL_LIMIT = 100
 def bill_activities_preview(request):
     form = BillingSelectionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, form.errors_in_one_line())
         return redirect("tickets:ticket_list")
     try:
         run, _plans = preview_billing_run(
@@ -56,16 +56,17 @@ def _render_preview(request, run: BillingRun):
     plans = plan.tickets
     billable = [ticket_plan for ticket_plan in plans if ticket_plan.lines]
     # The orders as they will be made (one card each), then the tickets with nothing to bill.
-    orders = group_plans(billable, run.grouping) + [[p] for p in plans if not p.lines]
+    to_make = group_plans(billable, run.grouping)
+    cards = to_make + [[p] for p in plans if not p.lines]
     context = {
         "run": run,
         "prepaid": plan.prepaid,
-        "orders": [(group, sum((p.total for p in group), Decimal("0.00"))) for group in orders][
+        "orders": [(group, sum((p.total for p in group), Decimal("0.00"))) for group in cards][
             :PREVIEW_DETAIL_LIMIT
         ],
-        "more": max(0, len(orders) - PREVIEW_DETAIL_LIMIT),
+        "more": max(0, len(cards) - PREVIEW_DETAIL_LIMIT),
         "ticket_count": len(plans),
-        "order_count": len(orders) - (len(plans) - len(billable)),
+        "order_count": len(to_make),
         "line_count": sum(len(ticket_plan.lines) for ticket_plan in plans),
         "skipped_count": sum(len(ticket_plan.skipped) for ticket_plan in plans),
         "without_duration_count": sum(len(p.without_duration) for p in plans),

@@ -58,6 +58,8 @@ def test_a_csv_file_is_imported_and_importing_it_again_changes_nothing(admin):
         (b"2026;1;999,9\n2026;9;120,0\n2026;9;121,0\n", "due volte"),
         (b"2026;1;999,9\n2026;9\n", "servono anno, mese e indice"),
         (b"2026;1;999,9\n2026;9;0.125\n", "non sono un anno"),
+        (b"2026;1;999,9\n2026;9;NaN\n", "non sono un anno"),  # Decimal reads it: no 500
+        (b"2026;1;999,9\n2026;9;Infinity\n", "non sono un anno"),
         (b"\xff\xfe2026;9;120\n", "UTF-8"),
         (b"anno;mese;indice\n", "non contiene alcun indice"),
     ],

@@ -85,6 +85,23 @@ def test_a_contract_renewed_after_the_preview_is_not_renewed_twice(client, opera
     )
 
 
+def test_the_preview_shows_what_confirming_will_do(client, operator):
+    renewed_since, priced_since = due(), due()
+    run = preview(client, {"mode": "selected", "contracts": [renewed_since.pk, priced_since.pk]})
+    renewals.renew_contract(contract=renewed_since, actor=operator)  # "Rinnova" meanwhile
+    # Stored as not renewable when previewed (as a missing index would leave it), renewable now.
+    BillingRun.objects.filter(pk=run.pk).update(
+        contract_periods={
+            str(renewed_since.pk): run.contract_periods[str(renewed_since.pk)],
+            str(priced_since.pk): None,
+        }
+    )
+    page = client.get(run.get_absolute_url())
+    assert page.context["renewable_count"] == 0
+    body = page.content.decode()
+    assert "rinnovato nel frattempo" in body and "ripeti l&#x27;anteprima" in body
+
+
 def test_confirming_twice_renews_once(client, operator):
     contract = due()
     run = preview(client, {"mode": "selected", "contracts": [contract.pk]})

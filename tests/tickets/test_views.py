@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -6,8 +7,15 @@ from django.urls import reverse
 from backoffice.permissions import MANAGE_ORDERS
 from crm_billing.services.activities import bill_tickets
 from tests.crm_billing.test_billing_activities import configure_activity_case, open_status, warranty
-from tests.factories import ActivityFactory, CustomerFactory, TicketFactory, UserFactory
-from tickets.models import Activity, Ticket
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    ProductFactory,
+    TicketFactory,
+    UserFactory,
+)
+from tickets.forms import MaterialFormSet
+from tickets.models import Activity, ActivityMaterial, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
 
@@ -124,3 +132,16 @@ def test_back_office_link_only_for_back_office_users(client, make_user):
     assert link not in client.get(activity.ticket.get_absolute_url()).content.decode()
     client.force_login(make_user(MANAGE_TICKETS, MANAGE_ORDERS))
     assert link in client.get(activity.ticket.get_absolute_url()).content.decode()
+
+
+def test_every_material_row_offers_the_product_it_uses_even_if_switched_off_since(db):
+    activity = ActivityFactory()
+    active, retired = ProductFactory(code="FILTRO"), ProductFactory(code="POMPA-OLD")
+    ActivityMaterial.objects.create(activity=activity, product=active, quantity=Decimal("1"))
+    ActivityMaterial.objects.create(activity=activity, product=retired, quantity=Decimal("2"))
+    retired.active = False
+    retired.save()
+    rows = MaterialFormSet(instance=activity, prefix="materials").forms
+    for row in rows:
+        offered = {str(value) for value, _label in row.fields["product"].choices}
+        assert {str(active.pk), str(retired.pk)} <= offered
