@@ -5,14 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # make run and make test install requirements-dev.lock: the runtime lock plus the development and
 # test tools. A production install uses requirements.lock alone (see README).
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements-pip.lock requirements.lock requirements-dev.lock | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test lint messages bench load lock
 
-$(STAMP): requirements.lock requirements-dev.lock
+# pip itself first, pinned (requirements-pip.lock): the pip that ships with Python 3.11 refuses a
+# hashed lock in which a package asks for another one's extras (weasyprint → fonttools[woff]).
+$(STAMP): requirements-pip.lock requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-pip.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
