@@ -5,10 +5,24 @@ this file imports nothing from the project and needs no Django settings. What it
 from the JSON file named by the LOAD_PLAN environment variable, written by the command:
 
     {"password": "...", "after_sales_user": "...", "back_office_user": "...",
-     "tickets": [pk, ...], "contracts": [pk, ...], "orders": [pk, ...], "think": [min, max]}
+     "tickets": [pk, ...], "contracts": [pk, ...], "orders": [pk, ...], "think": [min, max],
+     "hosts": ["http://127.0.0.1:8765", ...], "seconds": 60, "warmup_timeout": 180,
+     "generator": "path of generator.json", "started": "path of the marker file"}
 
 Every request is named after its action, so locust's statistics have one row per action. Any
 answer other than 2xx (redirects are followed) counts as a failure, as does a refused login.
+
+The run has two parts. The warm-up: every user logs in (a password hash is slow on purpose, and
+office users log in once a day, not all in the same minute), and starts working. Once all are
+logged in, the statistics start again from zero, the "started" file is written (the command
+starts measuring CPU then) and the measured run lasts "seconds"; then locust stops. The logins'
+own figures, taken before the reset, are written to the "generator" file.
+
+With several hosts (`make cluster`: several gunicorn nodes) each user sends its requests to them
+in turn, as a load balancer without sticky sessions would: a session opened on one node must
+hold on the others. At the end the crowd writes its own CPU time during the run and its
+requests per node to the "generator" file, so that the report can show the generator is not
+what limits the figures.
 """
 
 import itertools
@@ -17,6 +31,8 @@ import os
 import random
 import re
 import sys
+import time
+from collections import Counter
 from urllib.parse import urlencode
 
 import gevent
@@ -34,6 +50,11 @@ ORDER_LINK = re.compile(r'href="/backoffice/ordini/(\d+)/"')
 RUN_PAGE = re.compile(r"/fatturazione/attivita/(\d+)/$")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NUMBERS = itertools.count()  # one random sequence per user, as reproducible as the spawn order
+HOSTS = PLAN.get("hosts") or []
+BY_NODE = Counter()  # requests sent to each host
+RUN = {}  # the generator's CPU and wall clock at the start of the run
+LOGGED_IN = Counter()
+WARMUP = {}  # the warm-up's figures per action, kept across the reset of the statistics
 
 
 class Crowd(FastHttpUser):
@@ -47,22 +68,36 @@ class Crowd(FastHttpUser):
     network_timeout = connection_timeout = 60.0
 
     def on_start(self):
-        self.rnd = random.Random(next(NUMBERS))  # noqa: S311 - load pattern, not security
-        self.client.get("/accesso/", name="login page")
+        number = next(NUMBERS)
+        self.rnd = random.Random(number)  # noqa: S311 - load pattern, not security
+        self.turn = itertools.count(number)  # users start on different nodes
+        self.get("login page", "/accesso/")
         credentials = {"username": self.username, "password": PLAN["password"]}
         credentials["csrfmiddlewaretoken"] = self.csrf()
         with self.post("login", "/accesso/", credentials, catch_response=True) as response:
             if response.status_code == 200 and 'name="password"' in response.text:
                 response.failure(f"login of {self.username} refused")
+        LOGGED_IN["users"] += 1
 
     def csrf(self):
         return next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), "")
+
+    def url(self, path):
+        """The next node's URL of path (the only host when there is one)."""
+        if not HOSTS:
+            return path
+        host = HOSTS[next(self.turn) % len(HOSTS)]
+        BY_NODE[host] += 1
+        return host + path
+
+    def get(self, name, path, **kwargs):
+        return self.client.get(self.url(path), name=name, **kwargs)
 
     def post(self, name, path, fields=None, **kwargs):
         """A form post, the CSRF token in the X-CSRFToken header."""
         body = urlencode(fields or {}, doseq=True)
         headers = {**FORM, "X-CSRFToken": self.csrf()}
-        return self.client.post(path, data=body, headers=headers, name=name, **kwargs)
+        return self.client.post(self.url(path), data=body, headers=headers, name=name, **kwargs)
 
 
 class AfterSales(Crowd):
@@ -79,11 +114,11 @@ class AfterSales(Crowd):
 
     @task(3)
     def ticket_list(self):
-        self.client.get("/segnalazioni/?to_bill=on", name="ticket list")
+        self.get("ticket list", "/segnalazioni/?to_bill=on")
 
     @task(3)
     def ticket_page(self):
-        self.client.get(f"/segnalazioni/{self.ticket()}/", name="ticket page")
+        self.get("ticket page", f"/segnalazioni/{self.ticket()}/")
 
     @task(1)
     def crea_ordine(self):
@@ -91,11 +126,11 @@ class AfterSales(Crowd):
 
     @task(1)
     def contract_list(self):
-        self.client.get("/contratti/", name="contract list")
+        self.get("contract list", "/contratti/")
 
     @task(2)
     def contract_page(self):
-        self.client.get(f"/contratti/{self.contract()}/", name="contract page")
+        self.get("contract page", f"/contratti/{self.contract()}/")
 
     @task(1)
     def nuovo_ordine(self):
@@ -126,13 +161,13 @@ class BackOffice(Crowd):
 
     @task(3)
     def order_list(self):
-        page = self.client.get("/backoffice/ordini/?status=draft", name="order list").text or ""
+        page = self.get("order list", "/backoffice/ordini/?status=draft").text or ""
         self.drafts = [int(pk) for pk in ORDER_LINK.findall(page)] or self.drafts
 
     def order_page(self):
         """Open a draft; its page, its number and revision (None if not a draft any more)."""
         order = self.rnd.choice(self.drafts)
-        response = self.client.get(f"/backoffice/ordini/{order}/", name="order page")
+        response = self.get("order page", f"/backoffice/ordini/{order}/")
         revision = REVISION.search(response.text or "") if response.status_code == 200 else None
         return order, revision
 
@@ -154,6 +189,56 @@ class BackOffice(Crowd):
                 {"revision": revision.group(1)},
             )
             self.drafts.remove(order)
+
+
+@events.test_start.add_listener
+def _run_started(environment, **_kwargs):
+    gevent.spawn(_pace, environment)
+
+
+def _pace(environment):
+    """The warm-up until every user is logged in, then the measured run of PLAN["seconds"]."""
+    users, started = environment.parsed_options.num_users, time.monotonic()
+    deadline = started + PLAN.get("warmup_timeout", 180)
+    while LOGGED_IN["users"] < users and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    stats = environment.runner.stats
+    WARMUP["seconds"] = time.monotonic() - started
+    WARMUP["actions"] = {
+        entry.name: {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            **{f"p{n}": entry.get_response_time_percentile(n / 100) for n in (50, 95, 99)},
+        }
+        for entry in stats.entries.values()
+    }
+    WARMUP["errors"] = [
+        {"name": error.name, "error": str(error.error), "occurrences": error.occurrences}
+        for error in stats.errors.values()
+    ]
+    stats.reset_all()
+    BY_NODE.clear()
+    RUN.update(cpu=time.process_time(), wall=time.monotonic())
+    if PLAN.get("started"):
+        with open(PLAN["started"], "w", encoding="utf-8") as file:
+            file.write("measuring\n")
+    gevent.sleep(PLAN.get("seconds", 60))
+    environment.runner.quit()
+
+
+@events.test_stop.add_listener
+def _run_stopped(**_kwargs):
+    """The generator's own CPU time (all its threads) and wall time during the run."""
+    if not RUN or not PLAN.get("generator"):
+        return
+    figures = {
+        "cpu_seconds": time.process_time() - RUN["cpu"],
+        "wall_seconds": time.monotonic() - RUN["wall"],
+        "by_node": dict(BY_NODE),
+        "warmup": WARMUP,
+    }
+    with open(PLAN["generator"], "w", encoding="utf-8") as file:
+        json.dump(figures, file)
 
 
 @events.quitting.add_listener

@@ -26,7 +26,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 import django_tasks
 from django.conf import settings
@@ -214,8 +213,12 @@ def _enqueue_delivery(transmission: Transmission, *, run_after: datetime | None 
         task.enqueue(transmission.pk)
     else:
         # robust: a backend that is down must not turn a committed send into an error page;
-        # the sweep enqueues again.
-        transaction.on_commit(partial(task.enqueue, transmission.pk), robust=True)
+        # the sweep enqueues again. A function, not a functools.partial: Django names the
+        # failing callback by its __qualname__, which a partial lacks (AttributeError).
+        def enqueue_delivery_after_commit():
+            task.enqueue(transmission.pk)
+
+        transaction.on_commit(enqueue_delivery_after_commit, robust=True)
     return True
 
 
