@@ -339,6 +339,17 @@ def test_an_empty_file_and_a_file_that_is_no_spreadsheet_are_refused(clerk, refe
     assert_refused_and_nothing_changed(fake, "XLSX")
 
 
+def test_the_page_takes_a_limited_number_of_rows_and_the_command_any(clerk, references):
+    import_ = preview_master_data_import(
+        kind=Kind.CUSTOMERS, file=upload(CUSTOMERS_CSV), actor=clerk, max_rows=1
+    )
+    assert_refused_and_nothing_changed(import_, "al massimo 1", "import_masterdata")
+    unlimited = preview_master_data_import(
+        kind=Kind.CUSTOMERS, file=upload(CUSTOMERS_CSV), actor=clerk, max_rows=None
+    )
+    assert unlimited.created == 2
+
+
 def test_a_vat_rate_on_order_lines_keeps_its_rate(clerk, order):
     rate = order.lines.first().vat_rate
     content = f"codice;descrizione;aliquota\n{rate.code};IVA ordinaria;10\n"
