@@ -560,7 +560,7 @@ class CustomerResource(MasterDataResource):
         ]
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        if field.attribute == "discount_percent" and _text(row.get("sconto")) == "":
+        if field.attribute == "discount_percent" and "sconto" in row and not _text(row["sconto"]):
             row = {**row, "sconto": "0"}  # no discount written: none given
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
@@ -737,7 +737,9 @@ def preview_master_data_import(
         raise DomainError(_("Unknown kind of master data."))
     data = file.read(MAX_BYTES + 1)
     import_ = MasterDataImport(
-        kind=kind, file_name=str(getattr(file, "name", "") or "")[-200:], actor=actor
+        kind=kind,
+        file_name=str(getattr(file, "name", "") or "").replace("\x00", "")[-200:],
+        actor=actor,
     )
     import_.content = data[: MAX_BYTES + 1]
     outcome = _outcome_of_file(import_, actor=actor, dry_run=True, max_rows=max_rows)

@@ -32,6 +32,7 @@ from backoffice.models import (
     VatRate,
 )
 from backoffice.permissions import MANAGE_MASTER_DATA
+from tests.backoffice.test_concurrency import run_at_once
 from tests.factories import (
     CustomerFactory,
     ExemptionFactory,
@@ -149,6 +150,17 @@ def test_a_changed_row_is_reported_as_updated(clerk, references):
     assert Customer.objects.get(code="C10001").discount_percent == Decimal("15")
 
 
+def test_a_column_left_out_leaves_its_field_as_it_is(clerk, references):
+    customer = CustomerFactory(code="C10001", discount_percent=Decimal("12.50"), city="Milano")
+    import_ = apply_master_data_import(
+        import_=preview(clerk, "codice;ragione_sociale\nC10001;Nuovo nome S.r.l.\n"), actor=clerk
+    )
+    assert import_.updated == 1
+    customer.refresh_from_db()
+    assert customer.name == "Nuovo nome S.r.l."
+    assert (customer.discount_percent, customer.city) == (Decimal("12.50"), "Milano")
+
+
 def test_applying_twice_applies_once(clerk, references):
     import_ = preview(clerk, CUSTOMERS_CSV)
     apply_master_data_import(import_=import_, actor=clerk)
@@ -156,6 +168,20 @@ def test_applying_twice_applies_once(clerk, references):
     with pytest.raises(ImportAlreadyApplied):
         apply_master_data_import(import_=import_, actor=clerk)
     assert Customer.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_confirmations_apply_once(clerk, references):
+    import_ = preview(clerk, CUSTOMERS_CSV)
+
+    results, errors = run_at_once(
+        lambda: apply_master_data_import(import_=import_, actor=clerk).state, 4
+    )
+
+    assert results == [State.APPLIED]
+    assert len(errors) == 3 and all(isinstance(e, ImportAlreadyApplied) for e in errors)
+    assert Customer.objects.count() == 2
+    assert Customer.objects.get(code="C10001").history.count() == 1
 
 
 def test_only_the_uploader_applies_an_import(clerk, make_user, references):
@@ -431,7 +457,7 @@ def test_the_page_shows_a_refused_file_with_the_button_disabled(client, clerk, r
     import_ = MasterDataImport.objects.get()
     detail = client.get(import_.get_absolute_url()).content.decode()
     assert "partita_iva" in detail and "P.IVA non valida" in detail
-    assert 'id="apply-import" disabled' in detail or "disabled" in detail
+    assert '<button class="btn btn-primary" id="apply-import" disabled>' in detail
 
 
 @pytest.mark.parametrize(
