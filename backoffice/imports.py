@@ -659,8 +659,9 @@ class Outcome:
 
 
 def _run(*, kind: str, table: Table, actor: Actor, dry_run: bool) -> Outcome:
-    """Import the table: with dry_run in a transaction rolled back, else in the caller's, and
-    rolled back (a savepoint) if any row has an error."""
+    """Import the table. With dry_run nothing is written (each row is read, compared and
+    validated); otherwise it is written in the caller's transaction, and rolled back (to a
+    savepoint) if any row has an error."""
     resource = RESOURCES[kind](actor=actor, write=not dry_run)
     try:
         dataset = _dataset(kind, table)
