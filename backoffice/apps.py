@@ -19,6 +19,9 @@ class BackofficeConfig(AppConfig):
             menu.MenuItem(
                 _("Master data"), "backoffice:masterdata_list", MANAGE_MASTER_DATA, ("clienti",)
             ),
+            menu.MenuItem(
+                _("Import from the ERP"), "backoffice:masterdata_import", MANAGE_MASTER_DATA
+            ),
         )
         # Gestione anagrafiche: the Back Office's own kinds, first in the tabs.
         register(

@@ -5,10 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import money
+from backoffice.imports import MAX_BYTES as MASTER_DATA_IMPORT_MAX_BYTES
 from backoffice.models import (
     Agent,
     Customer,
     DealSubject,
+    MasterDataImport,
     Order,
     OrderLine,
     OrderType,
@@ -312,6 +314,25 @@ class AgentForm(StyledForm, forms.ModelForm):
     class Meta:
         model = Agent
         fields = ["code", "name", "active"]
+
+
+class MasterDataImportForm(StyledForm, forms.Form):
+    """Importa dal gestionale: which kind of master data, and the ERP's export file."""
+
+    kind = forms.ChoiceField(label=_("Kind of master data"), choices=MasterDataImport.Kind.choices)
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        help_text=_(
+            "The ERP's export: CSV in UTF-8 separated by “;” (or “,”), or XLSX; the first row "
+            "holds the column names. At most 5 MB."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MASTER_DATA_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload
 
 
 def share_line_choices(forms_on_page):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice.views import erp, master_data, orders
+from backoffice.views import erp, imports, master_data, orders
 
 app_name = "backoffice"
 
@@ -27,6 +27,18 @@ urlpatterns = [
         name="transmission_resend",
     ),
     path("ordini/<int:pk>/invii/", erp.transmissions_card, name="order_transmissions"),
+    # Before the kinds' own addresses: "importa" is no kind.
+    path("anagrafiche/importa/", imports.masterdata_import, name="masterdata_import"),
+    path(
+        "anagrafiche/importa/<int:pk>/",
+        imports.masterdata_import_detail,
+        name="masterdata_import_detail",
+    ),
+    path(
+        "anagrafiche/importa/<int:pk>/applica/",
+        imports.masterdata_import_apply,
+        name="masterdata_import_apply",
+    ),
     path("anagrafiche/<slug:kind>/", master_data.MasterDataList.as_view(), name="masterdata_list"),
     path(
         "anagrafiche/<slug:kind>/nuovo/",

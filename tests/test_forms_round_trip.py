@@ -6,10 +6,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 
 from backoffice import services as order_services
+from backoffice.imports import preview_master_data_import
 from crm_billing.models import BillingRun
 from crm_billing.services.runs import preview_billing_run
 from tests.conftest import configure_all_cases
@@ -70,6 +72,13 @@ def world(db, admin_user):
     rate = ContractRateFactory(contract=contract, product=product, unit_price=Decimal("1180.00"))
     package = PrepaidHoursFactory(contract=contract, hours=Decimal("1250.50"))
     price = PriceListItemFactory(product=product, unit_price=Decimal("1099.90"))
+    import_ = preview_master_data_import(
+        kind="customers",
+        file=SimpleUploadedFile(
+            "clienti.csv", b"codice;ragione_sociale;sconto\nC10001;Rossi S.r.l.;12,50\n"
+        ),
+        actor=admin_user,
+    )
     run, _plans = preview_billing_run(
         tickets=Ticket.objects.filter(pk=activity.ticket_id), actor=admin_user
     )
@@ -89,6 +98,7 @@ def world(db, admin_user):
         "package": package,
         "price": price,
         "activity_type": on_site,
+        "import": import_,
     }
 
 
@@ -113,6 +123,8 @@ def pages(world):
         reverse("backoffice:masterdata_delete", args=["prezzi-listino", world["price"].pk]),
         reverse("backoffice:masterdata_update", args=["listini", world["price"].price_list_id]),
         reverse("backoffice:masterdata_update", args=["tipi-attivita", world["activity_type"].pk]),
+        reverse("backoffice:masterdata_import"),
+        world["import"].get_absolute_url(),
     ]
 
 

@@ -45,7 +45,7 @@ from django.utils.html import escape
 
 from backoffice import forms as backoffice_forms
 from backoffice import services
-from backoffice.models import Agent
+from backoffice.models import Agent, MasterDataImport
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
 from contracts.forms import (
@@ -597,6 +597,18 @@ CASES = {
             },
         ),
         FormCase(
+            "masterdata_import",
+            "backoffice:masterdata_import",
+            backoffice_forms.MasterDataImportForm,
+            lambda world, data: backoffice_forms.MasterDataImportForm(data),
+            values=lambda world: {
+                "kind": "customers",
+                "file": SimpleUploadedFile(
+                    "clienti.csv", b"codice;ragione_sociale\nC10001;Rossi S.r.l.\n"
+                ),
+            },
+        ),
+        FormCase(
             "contract_cancel",
             "contracts:contract_cancel",
             ContractCancelForm,
@@ -667,6 +679,8 @@ POST_WITHOUT_FIELDS = {
     "billing:billing_run_resume",
     # The confirmation of a preview posts only the run, whose id is in the URL.
     "billing:billing_run_confirm",
+    # Likewise the application of a previewed import of master data.
+    "backoffice:masterdata_import_apply",
 }
 # Pages that only read (their GET filters are fuzzed by test_hostile_filters_never_break_a_page).
 READ_ONLY = {
@@ -677,6 +691,7 @@ READ_ONLY = {
     "backoffice:order_pdf",
     "backoffice:order_transmissions",
     "backoffice:masterdata_list",
+    "backoffice:masterdata_import_detail",
     "administration:user_list",
     "contracts:contract_list",
     "contracts:customer_orders",
@@ -1259,7 +1274,14 @@ def posted_fields(response, page_path):
 
 def page_args(world):
     run = BillingRun.objects.create(actor=world.admin)
+    import_ = MasterDataImport.objects.create(
+        kind=MasterDataImport.Kind.CUSTOMERS,
+        file_name="clienti.csv",
+        content=b"",
+        actor=world.admin,
+    )
     return {
+        "backoffice:masterdata_import_detail": [import_.pk],
         "backoffice:order_detail": [world.order.pk],
         "backoffice:order_pdf": [world.order.pk],
         "backoffice:order_cancel": [world.order.pk],

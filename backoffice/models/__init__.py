@@ -3,6 +3,7 @@
 This is the bottom business app: it imports only `core`. Re-exported here so that
 `backoffice.models.Order` and the migrations keep their names."""
 
+from backoffice.models.imports import MasterDataImport
 from backoffice.models.master_data import (
     NOT_NEGATIVE,
     PERCENT,
@@ -39,6 +40,7 @@ __all__ = [
     "Customer",
     "DealSubject",
     "MasterData",
+    "MasterDataImport",
     "NumberSequence",
     "Order",
     "OrderEvent",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import CreateView, ListView, UpdateView
 
 from backoffice import services
+from backoffice.imports import import_kind_for
 from backoffice.master_data_registry import MASTER_DATA, MasterData
 from backoffice.permissions import MANAGE_MASTER_DATA
 from core.exceptions import DomainError
@@ -84,6 +85,7 @@ class MasterDataList(MasterDataMixin, ListView):
                 (obj, [_display(obj, c) for c in self.kind.columns]) for obj in context["page_obj"]
             ],
             search=self.search,
+            import_kind=import_kind_for(self.kind.slug),
         )
         return context
 

@@ -5,6 +5,7 @@ A URL that is not in the table fails the test, so a new page cannot slip in unch
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from backoffice.models import MasterDataImport
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingRun
@@ -48,6 +49,9 @@ TABLE = {
     "backoffice:masterdata_create": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_update": ("get", MANAGE_MASTER_DATA),
     "backoffice:masterdata_delete": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_import": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_import_detail": ("get", MANAGE_MASTER_DATA),
+    "backoffice:masterdata_import_apply": ("post", MANAGE_MASTER_DATA),
     "administration:user_list": ("get", MANAGE_USERS),
     "administration:user_create": ("get", MANAGE_USERS),
     "administration:user_update": ("get", MANAGE_USERS),
@@ -115,6 +119,9 @@ def url_for(name, order, user):
     rate = ContractRateFactory(contract=contract)
     package = PrepaidHoursFactory(contract=contract)
     price = PriceListItemFactory()
+    import_ = MasterDataImport.objects.create(
+        kind=MasterDataImport.Kind.CUSTOMERS, file_name="clienti.csv", content=b"", actor=user
+    )
     kwargs = {
         "backoffice:order_detail": [order.pk],
         "backoffice:order_pdf": [order.pk],
@@ -130,6 +137,8 @@ def url_for(name, order, user):
         "backoffice:masterdata_create": ["prodotti"],
         "backoffice:masterdata_update": ["clienti", order.customer_id],
         "backoffice:masterdata_delete": ["prezzi-listino", price.pk],
+        "backoffice:masterdata_import_detail": [import_.pk],
+        "backoffice:masterdata_import_apply": [import_.pk],
         "contracts:contract_detail": [contract.pk],
         "contracts:renewal_create": [contract.pk],
         "contracts:renewal_detail": [renewal.pk],
