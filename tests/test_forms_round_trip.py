@@ -113,6 +113,7 @@ def pages(world):
         reverse("backoffice:masterdata_delete", args=["prezzi-listino", world["price"].pk]),
         reverse("backoffice:masterdata_update", args=["listini", world["price"].price_list_id]),
         reverse("backoffice:masterdata_update", args=["tipi-attivita", world["activity_type"].pk]),
+        reverse("billing:billing_dashboard"),
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice import services as order_services
 from backoffice.models import Order, OrderLine, PriceListItem
@@ -28,6 +29,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tests.pages import post_forms_as_rendered
 from tickets.models import Activity, ActivityMaterial, ActivityStatus, ActivityType, Ticket
 from tickets.permissions import MANAGE_TICKETS
 
@@ -335,3 +337,37 @@ def test_a_slice_billed_meanwhile_says_so(client, actor, profile):
     answer = client.post(reverse("billing:dashboard_slice_preview"), {"age": "0-30"}, follow=True)
     assert "già stata fatturata nel frattempo" in answer.content.decode()
     assert BillingRun.objects.count() == 0
+
+
+def test_every_cell_as_rendered_previews_the_activities_it_counts(client, actor, profile):
+    anna, luca = UserFactory(username="anna"), UserFactory(username="luca")
+    customers = [CustomerFactory(), CustomerFactory()]
+    for n, days in enumerate((3, 35, 65, 95, 120)):
+        ActivityFactory(
+            ticket__customer=customers[n % 2], technician=(anna, luca)[n % 2], date=days_ago(days)
+        )
+    client.force_login(actor)
+    page = client.get(reverse("billing:billing_dashboard"))
+    body = page.content.decode()
+    forms = [
+        (action, data)
+        for action, data in post_forms_as_rendered(page)
+        if action == reverse("billing:dashboard_slice_preview")
+    ]
+    # 5 cells of totals, 5 per customer and per technician; a button on the non-empty ones:
+    # the totals, each row's total and its ages (3 and 2 for each customer and technician).
+    assert body.count('class="text-end dashboard-cell"') == 5 + 4 * 5
+    assert len(forms) == 5 + 2 * ((3 + 1) + (2 + 1))
+    today = timezone.localdate()
+    for _action, data in forms:
+        answer = client.post(reverse("billing:dashboard_slice_preview"), data)
+        run = BillingRun.objects.latest("pk")
+        assert answer["Location"] == run.get_absolute_url()
+        chosen = {key: int(values[0]) for key, values in data.items() if key != "age"}
+        expected = dashboard.slice_activities(
+            today=today,
+            customer_id=chosen.get("customer"),
+            technician_id=chosen.get("technician"),
+            age=data.get("age", [""])[0],
+        )
+        assert run.activity_ids == sorted(expected.values_list("pk", flat=True)) != []
