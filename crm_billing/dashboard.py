@@ -112,10 +112,11 @@ def priced(activities: QuerySet[Activity], *, today: date, profile: BillingProfi
     product = Coalesce(
         "activity_type__product_id", Value(profile.product_id), output_field=IntegerField()
     )
-    rate = ContractRate.objects.filter(
+    # Unordered: the models' default orderings would join and sort inside each subquery.
+    rate = ContractRate.objects.order_by().filter(
         contract_id=OuterRef("ticket__contract_id"), product_id=OuterRef("bill_product")
     )
-    listed = PriceListItem.objects.filter(
+    listed = PriceListItem.objects.order_by().filter(
         price_list_id=OuterRef("ticket__customer__price_list_id"),
         product_id=OuterRef("bill_product"),
     )
@@ -174,6 +175,10 @@ class Cell:
         self.value_cents += row["value_cents"] or 0
 
     @property
+    def age_label(self) -> str:
+        return str(AGE_BY_KEY[self.age].label) if self.age else ""
+
+    @property
     def hours(self) -> Decimal:
         return Decimal(self.hours_cents) / 100
 
@@ -225,8 +230,10 @@ def _top(rows: dict, limit: int) -> list[Row]:
     ]
 
 
-def to_be_billed(*, today: date, limit: int = TABLE_ROWS) -> Board:
-    """The dashboard as of `today`, in two queries (the configuration, the aggregate)."""
+def to_be_billed(*, today: date, limit: int | None = None) -> Board:
+    """The dashboard as of `today`, in two queries (the configuration, the aggregate), with
+    `limit` (TABLE_ROWS) customers and technicians."""
+    limit = limit or TABLE_ROWS
     profile = BillingProfile.objects.select_related("product").get(
         pk=BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY).pk
     )

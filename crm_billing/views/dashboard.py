@@ -19,7 +19,7 @@ from tickets.permissions import MANAGE_TICKETS
 @function_required(MANAGE_TICKETS)
 def billing_dashboard(request):
     today = timezone.localdate()
-    board = dashboard.to_be_billed(today=today)
+    board = dashboard.to_be_billed(today=today, limit=dashboard.TABLE_ROWS)
     context = {
         "board": board,
         "ages": dashboard.AGES,

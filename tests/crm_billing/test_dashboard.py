@@ -371,3 +371,22 @@ def test_every_cell_as_rendered_previews_the_activities_it_counts(client, actor,
             age=data.get("age", [""])[0],
         )
         assert run.activity_ids == sorted(expected.values_list("pk", flat=True)) != []
+
+
+def test_only_the_customers_with_the_most_to_bill_are_listed_but_all_are_counted(
+    client, actor, profile, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "TABLE_ROWS", 1)
+    small, large = CustomerFactory(name="Piccola S.n.c."), CustomerFactory(name="Grande S.p.A.")
+    ActivityFactory(ticket__customer=small, duration_minutes=60)
+    ActivityFactory(ticket__customer=large, duration_minutes=600)
+    client.force_login(actor)
+    body = client.get(reverse("billing:billing_dashboard")).content.decode()
+    customers = body.split('id="dashboard-customers"')[1].split("</table>")[0]
+    assert "Grande S.p.A." in customers and "Piccola S.n.c." not in customers
+    assert "su 2; i totali li comprendono tutti" in body
+    assert "13.750,00 €" in body  # 11 h × 1.250,00, both customers
+    assert (
+        'aria-label="Anteprima della fatturazione di 12.500,00 €: Grande S.p.A., tutte le età"'
+        in body
+    )
