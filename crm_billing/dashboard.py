@@ -124,7 +124,8 @@ def priced(activities: QuerySet[Activity], *, today: date, profile: BillingProfi
         "activity_type__product__list_price",
         Value(profile.product.list_price if profile.product_id else None),
     )
-    # Price × (1 − discount), in cents × 10,000 (ten-thousandths of a percent to go).
+    # The hour's price in cents × (10,000 − the discount in hundredths of a percent): an agreed
+    # price (contract rate, price list) × 10,000, the list price less the customer's discount.
     price = Coalesce(
         Subquery(rate.annotate(c=_cents(F("unit_price"))).values("c")[:1]) * Value(10_000),
         Subquery(listed.annotate(c=_cents(F("unit_price"))).values("c")[:1]) * Value(10_000),
