@@ -2,7 +2,7 @@
 activity (0–30, 31–60, 61–90, over 90 days), by customer and by technician, with their hours and
 value. One aggregate query, whatever the number of activities: grouped in SQL by customer,
 technician and age, then added up here into the three tables (rows: at most customers ×
-technicians × 4, not activities).
+technicians × 4, not activities); the names of the rows shown are read after.
 
 Hours and value are those billing would write for the activity's hours, computed in SQL in whole
 numbers (so SQLite and PostgreSQL agree to the cent with the planner of services/activities.py):
@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     BigIntegerField,
     Case,
     Count,
     F,
+    FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -37,8 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Round
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import PriceListItem
-from contracts.models import ContractRate
+from backoffice.models import Customer
 from crm_billing.models import BillingProfile
 from tickets.models import Activity
 
@@ -112,30 +111,33 @@ def priced(activities: QuerySet[Activity], *, today: date, profile: BillingProfi
     product = Coalesce(
         "activity_type__product_id", Value(profile.product_id), output_field=IntegerField()
     )
-    # Unordered: the models' default orderings would join and sort inside each subquery.
-    rate = ContractRate.objects.order_by().filter(
-        contract_id=OuterRef("ticket__contract_id"), product_id=OuterRef("bill_product")
-    )
-    listed = PriceListItem.objects.order_by().filter(
-        price_list_id=OuterRef("ticket__customer__price_list_id"),
-        product_id=OuterRef("bill_product"),
-    )
     list_price = Coalesce(
         "activity_type__product__list_price",
         Value(profile.product.list_price if profile.product_id else None),
     )
     # The hour's price in cents × (10,000 − the discount in hundredths of a percent): an agreed
     # price (contract rate, price list) × 10,000, the list price less the customer's discount.
+    # The agreed prices are joined (at most one row each, by their unique constraints), not
+    # looked up by a subquery per activity.
     price = Coalesce(
-        Subquery(rate.annotate(c=_cents(F("unit_price"))).values("c")[:1]) * Value(10_000),
-        Subquery(listed.annotate(c=_cents(F("unit_price"))).values("c")[:1]) * Value(10_000),
+        _cents(F("contract_rate__unit_price")) * Value(10_000),
+        _cents(F("listed_price__unit_price")) * Value(10_000),
         _cents(list_price) * (Value(10_000) - _cents(F("ticket__customer__discount_percent"))),
         Value(0),
         output_field=BigIntegerField(),
     )
     return activities.annotate(
-        age=age,
         bill_product=product,
+        contract_rate=FilteredRelation(
+            "ticket__contract__rates",
+            condition=Q(ticket__contract__rates__product_id=F("bill_product")),
+        ),
+        listed_price=FilteredRelation(
+            "ticket__customer__price_list__items",
+            condition=Q(ticket__customer__price_list__items__product_id=F("bill_product")),
+        ),
+    ).annotate(
+        age=age,
         bill_increment=increment,
         bill_minimum=minimum,
         bill_minutes=Greatest(
@@ -220,35 +222,26 @@ class Board:
     technician_count: int
 
 
-def _technician_name(row: dict) -> str:
-    full = f"{row['technician__first_name']} {row['technician__last_name']}".strip()
-    return full or row["technician__username"]
-
-
 def _top(rows: dict, limit: int) -> list[Row]:
-    return sorted(rows.values(), key=lambda r: (-r.total.value_cents, -r.total.count, r.name))[
-        :limit
-    ]
+    """The rows with the most to bill first (then the most activities, then the oldest id)."""
+    ranked = sorted(
+        rows.items(), key=lambda kv: (-kv[1].total.value_cents, -kv[1].total.count, kv[0])
+    )
+    return [row for _id, row in ranked[:limit]]
 
 
 def to_be_billed(*, today: date, limit: int | None = None) -> Board:
-    """The dashboard as of `today`, in two queries (the configuration, the aggregate), with
-    `limit` (TABLE_ROWS) customers and technicians."""
+    """The dashboard as of `today`, with `limit` (TABLE_ROWS) customers and technicians, in
+    five queries whatever the number of activities: the configuration (two), the aggregate
+    grouped by ids only (narrow sort keys), the names of the customers and of the technicians
+    shown."""
     limit = limit or TABLE_ROWS
     profile = BillingProfile.objects.select_related("product").get(
         pk=BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY).pk
     )
     rows = (
         priced(Activity.objects.billable(), today=today, profile=profile)
-        .values(
-            "ticket__customer_id",
-            "ticket__customer__name",
-            "technician_id",
-            "technician__first_name",
-            "technician__last_name",
-            "technician__username",
-            "age",
-        )
+        .values("ticket__customer_id", "technician_id", "age")
         .annotate(count=Count("pk"), hours_cents=Sum("hours_cents"), value_cents=Sum("value_cents"))
         .order_by()
     )
@@ -257,16 +250,30 @@ def to_be_billed(*, today: date, limit: int | None = None) -> Board:
     for row in rows:
         customer_id, technician_id = row["ticket__customer_id"], row["technician_id"]
         if customer_id not in customers:
-            customers[customer_id] = _row(row["ticket__customer__name"], customer_id=customer_id)
+            customers[customer_id] = _row("", customer_id=customer_id)
         if technician_id not in technicians:
-            technicians[technician_id] = _row(_technician_name(row), technician_id=technician_id)
+            technicians[technician_id] = _row("", technician_id=technician_id)
         for line in (total, customers[customer_id], technicians[technician_id]):
             line.total.add(row)
             line.cells[row["age"]].add(row)
+    shown_customers, shown_technicians = _top(customers, limit), _top(technicians, limit)
+    names = dict(
+        Customer.objects.filter(pk__in=[r.total.customer_id for r in shown_customers])
+        .order_by()
+        .values_list("pk", "name")
+    )
+    for row in shown_customers:
+        row.name = names[row.total.customer_id]
+    users = get_user_model().objects.filter(
+        pk__in=[r.total.technician_id for r in shown_technicians]
+    )
+    people = {user.pk: user.get_full_name() or user.username for user in users.order_by()}
+    for row in shown_technicians:
+        row.name = people[row.total.technician_id]
     return Board(
         total=total,
-        customers=_top(customers, limit),
-        technicians=_top(technicians, limit),
+        customers=shown_customers,
+        technicians=shown_technicians,
         customer_count=len(customers),
         technician_count=len(technicians),
     )
