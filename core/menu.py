@@ -47,5 +47,5 @@ def navigation(request):
             item for item in _items[str(section)] if item.perm is None or user.has_perm(item.perm)
         ]
         if allowed:
-            menu.append((section, allowed))
+            menu.append((SECTIONS[section], allowed))
     return {"menu": menu}

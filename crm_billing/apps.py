@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.permissions import MANAGE_CONTRACTS
 from core import menu
 from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
+from tickets.permissions import MANAGE_TICKETS
 
 
 class CrmBillingConfig(AppConfig):
@@ -14,6 +15,7 @@ class CrmBillingConfig(AppConfig):
         menu.add(
             menu.POST_SALES,
             menu.MenuItem(_("Renewals due"), "billing:renewals_due", MANAGE_CONTRACTS),
+            menu.MenuItem(_("To be billed"), "billing:billing_dashboard", MANAGE_TICKETS),
         )
         menu.add(
             menu.ADMINISTRATION,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm_billing.views import orders, renewals, runs
+from crm_billing.views import dashboard, orders, renewals, runs
 
 app_name = "billing"
 
@@ -20,6 +20,12 @@ urlpatterns = [
         "segnalazioni/<int:pk>/crea-ordine/", orders.ticket_create_order, name="ticket_create_order"
     ),
     path("attivita/anteprima/", runs.bill_activities_preview, name="bill_activities_preview"),
+    path("da-fatturare/", dashboard.billing_dashboard, name="billing_dashboard"),
+    path(
+        "da-fatturare/anteprima/",
+        dashboard.dashboard_slice_preview,
+        name="dashboard_slice_preview",
+    ),
     path("attivita/<int:pk>/", runs.billing_run_detail, name="billing_run_detail"),
     path("attivita/<int:pk>/conferma/", runs.billing_run_confirm, name="billing_run_confirm"),
     path("attivita/<int:pk>/riprendi/", runs.billing_run_resume, name="billing_run_resume"),

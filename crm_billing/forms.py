@@ -11,6 +11,7 @@ from backoffice.models import Customer, DealSubject, OrderType, Product
 from contracts.models import Contract
 from core.forms import StyledForm
 from core.input import record_id
+from crm_billing.dashboard import AGES
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile, BillingRun
 from tickets.forms import TicketFilterForm
@@ -265,3 +266,25 @@ class RenewalSelectionForm(TickedOrFilteredForm):
     vanished = _("Some ticked contracts no longer exist: reload the list and tick again.")
 
     contracts = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+
+class DashboardSliceForm(forms.Form):
+    """One cell of the "Da fatturare" dashboard, posted to bill it: a customer and/or a
+    technician and/or an age bucket (empty: all)."""
+
+    customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    technician = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    age = forms.ChoiceField(
+        choices=[("", _("all")), *((age.key, age.label) for age in AGES)], required=False
+    )
+
+    def slice(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "customer_id": data["customer"],
+            "technician_id": data["technician"],
+            "age": data["age"],
+        }
+
+    def errors_in_one_line(self) -> str:
+        return "; ".join(error for errors in self.errors.values() for error in errors)

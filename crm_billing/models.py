@@ -225,6 +225,9 @@ class BillingRun(models.Model):
         _("orders"), max_length=10, choices=Grouping.choices, default=Grouping.TICKET
     )
     ticket_ids = models.JSONField(default=list)
+    # A slice of the "Da fatturare" dashboard: only these activities of the tickets are billed
+    # (the others are not part of the run). None: every billable activity of the tickets.
+    activity_ids = models.JSONField(null=True, blank=True, default=None)
     # "Rinnova e fattura": {contract id: start of the period previewed}. A confirmation renews
     # exactly that period, never the one after it if the contract was renewed meanwhile.
     contract_periods = models.JSONField(default=dict)

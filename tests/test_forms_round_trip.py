@@ -125,6 +125,7 @@ def pages(world):
         reverse("backoffice:masterdata_update", args=["tipi-attivita", world["activity_type"].pk]),
         reverse("backoffice:masterdata_import"),
         world["import"].get_absolute_url(),
+        reverse("billing:billing_dashboard"),
     ]
 
 

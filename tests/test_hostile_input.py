@@ -60,6 +60,7 @@ from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
     ConditionsToBeBilledForm,
+    DashboardSliceForm,
     PriceIndexForm,
     PriceIndexImportForm,
     RenewalsDueFilterForm,
@@ -580,6 +581,18 @@ CASES = {
             args=lambda world: [world.renewal.pk],
         ),
         *_billing_cases("billing:bill_activities_preview", "billing:bill_activities_preview"),
+        # A cell of "Da fatturare": its slice, in hidden fields.
+        FormCase(
+            "dashboard_slice_preview",
+            "billing:dashboard_slice_preview",
+            DashboardSliceForm,
+            lambda world, data: DashboardSliceForm(data),
+            values=lambda world: {
+                "customer": world.customer.pk,
+                "technician": world.activity.technician_id,
+                "age": "",
+            },
+        ),
         FormCase(
             "price_indices[month]",
             "administration:price_indices",
@@ -699,6 +712,7 @@ READ_ONLY = {
     "tickets:ticket_list",
     "billing:billing_run_detail",
     "billing:renewals_due",
+    "billing:billing_dashboard",
     "admin:index",
 }
 

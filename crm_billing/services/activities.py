@@ -349,10 +349,14 @@ class BillingPlan:
     prepaid: list[dict]
 
 
-def plan_billing(*, tickets, cutoff: date | None = None, profile=None, lock=False) -> BillingPlan:
+def plan_billing(
+    *, tickets, cutoff: date | None = None, profile=None, lock=False, activity_ids=None
+) -> BillingPlan:
     """The plan for every ticket of the queryset, in a number of queries that does not grow
     with the tickets. Writes nothing: this is also the preview. Hours are drawn from prepaid
-    packages in date order over the whole selection."""
+    packages in date order over the whole selection. With `activity_ids` (a slice of the "Da
+    fatturare" dashboard) only those activities are planned: the others of the same tickets
+    are not part of the selection, neither billed nor listed as left out."""
     profile = profile or configured_profile(case=BillingProfile.Case.ACTIVITY)
     tickets = list(
         tickets.select_related("customer", "contract")
@@ -367,6 +371,9 @@ def plan_billing(*, tickets, cutoff: date | None = None, profile=None, lock=Fals
         .prefetch_related("status", "condition", "technician", "activity_type")
         .order_by("date", "pk")
     )
+    if activity_ids is not None:
+        selected = set(activity_ids)
+        activities = [activity for activity in activities if activity.pk in selected]
     materials = list(ActivityMaterial.objects.filter(activity__ticket_id__in=ticket_ids))
     planner = _Planner(
         tickets=tickets, activities=activities, materials=materials, profile=profile, lock=lock
@@ -434,7 +441,14 @@ class BillingOutcome:
 
 
 def _bill_batch(
-    ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome, grouping: str
+    ticket_ids,
+    *,
+    actor: Actor,
+    cutoff,
+    profile,
+    outcome: BillingOutcome,
+    grouping: str,
+    activity_ids=None,
 ):
     # Lock the tickets, then their activities (id order: no deadlock between overlapping
     # selections), then the prepaid packages (plan_billing), then read their billing state: a
@@ -453,7 +467,11 @@ def _bill_batch(
         .values_list("pk", flat=True)
     )
     plan = plan_billing(
-        tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff, profile=profile, lock=True
+        tickets=Ticket.objects.filter(pk__in=ticket_ids),
+        cutoff=cutoff,
+        profile=profile,
+        lock=True,
+        activity_ids=activity_ids,
     )
     to_bill = [ticket_plan for ticket_plan in plan.tickets if ticket_plan.lines]
     groups = group_plans(to_bill, grouping)
@@ -545,9 +563,11 @@ def bill_tickets(
     cutoff: date | None = None,
     grouping: str = Grouping.TICKET,
     on_progress: Callable[[int, BillingOutcome], None] | None = None,
+    activity_ids=None,
 ) -> BillingOutcome:
     """Bill the billable activities of the given tickets: one Order/Offer per ticket, or per
-    customer (and contract) as `grouping` says.
+    customer (and contract) as `grouping` says; only those of `activity_ids` when given (a
+    slice of the "Da fatturare" dashboard).
 
     Idempotent: billed activities are never billed again, so a second run creates nothing.
     Raises ConfigurationMissing before writing anything if the activity defaults are not set.
@@ -555,7 +575,14 @@ def bill_tickets(
     require_function(actor, MANAGE_TICKETS)
     profile = configured_profile(case=BillingProfile.Case.ACTIVITY)
     outcome = BillingOutcome()
-    bill = partial(_bill_batch, actor=actor, cutoff=cutoff, profile=profile, grouping=grouping)
+    bill = partial(
+        _bill_batch,
+        actor=actor,
+        cutoff=cutoff,
+        profile=profile,
+        grouping=grouping,
+        activity_ids=activity_ids,
+    )
     done = 0
     for groups in _batches(tickets, grouping):
         batch = [ticket_id for group in groups for ticket_id in group]

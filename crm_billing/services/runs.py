@@ -56,19 +56,38 @@ def _within_the_limit(rows, selection) -> list:
 
 
 def preview_billing_run(
-    *, tickets, actor: Actor, cutoff=None, grouping=BillingRun.Grouping.TICKET
+    *,
+    tickets=None,
+    actor: Actor,
+    cutoff=None,
+    grouping=BillingRun.Grouping.TICKET,
+    activities=None,
 ) -> tuple[BillingRun, BillingPlan]:
     """Store the selection as a previewed run and plan it; nothing is billed. Confirming the
     run bills exactly these tickets, whatever the filters would match later. At most
-    BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set."""
+    BILLING_MAX_SELECTION tickets; ConfigurationMissing if the activity defaults are not set.
+
+    `activities` instead of `tickets` (a slice of the "Da fatturare" dashboard): the run
+    stores the ids of these activities as they are now and bills only them, not the other
+    activities of their tickets."""
     require_function(actor, MANAGE_TICKETS)
+    if activities is not None:
+        tickets = Ticket.objects.filter(pk__in=activities.values("ticket_id"))
     ticket_ids = _within_the_limit(tickets.order_by("pk").values_list("pk", flat=True), tickets)
-    plan = plan_billing(tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff)
+    activity_ids = None
+    if activities is not None:
+        activity_ids = list(
+            activities.filter(ticket_id__in=ticket_ids).order_by("pk").values_list("pk", flat=True)
+        )
+    plan = plan_billing(
+        tickets=Ticket.objects.filter(pk__in=ticket_ids), cutoff=cutoff, activity_ids=activity_ids
+    )
     run = BillingRun.objects.create(
         actor=actor,
         cutoff=cutoff,
         grouping=grouping,
         ticket_ids=ticket_ids,
+        activity_ids=activity_ids,
         total=len(ticket_ids),
         state=BillingRun.State.PREVIEWED,
     )
@@ -108,7 +127,11 @@ def preview_renewal_run(*, contracts, actor: Actor) -> BillingRun:
 
 def plan_previewed_run(*, run: BillingRun) -> BillingPlan:
     """The plan of a previewed run as it stands now (what confirming it would bill)."""
-    return plan_billing(tickets=Ticket.objects.filter(pk__in=run.ticket_ids), cutoff=run.cutoff)
+    return plan_billing(
+        tickets=Ticket.objects.filter(pk__in=run.ticket_ids),
+        cutoff=run.cutoff,
+        activity_ids=run.activity_ids,
+    )
 
 
 def confirm_billing_run(*, run: BillingRun, actor: Actor) -> BillingRun:
@@ -183,6 +206,7 @@ def execute_billing_run(*, run_id: int) -> BillingRun:
                 cutoff=run.cutoff,
                 grouping=run.grouping,
                 on_progress=lambda done, batch: progress(done, batch.created, batch.skipped),
+                activity_ids=run.activity_ids,
             )
     except DomainError as error:
         BillingRun.objects.filter(pk=run.pk).update(

@@ -87,6 +87,8 @@ TABLE = {
     "billing:billing_run_confirm": ("post", MANAGE_TICKETS),
     "billing:billing_run_detail": ("get", MANAGE_TICKETS),
     "billing:billing_run_resume": ("post", MANAGE_TICKETS),
+    "billing:billing_dashboard": ("get", MANAGE_TICKETS),
+    "billing:dashboard_slice_preview": ("post", MANAGE_TICKETS),
     "admin:index": ("get", STAFF),
 }
 

@@ -6,6 +6,7 @@ as JSON (var/bench.json).
   and the ratio to one plain bulk_create of the same rows.
 - Pages: server time (median of repeated requests through the test client, after warm-up) and
   queries, at a size N and at 10 N, beside a trivial view measured in the same run.
+- The "Da fatturare" dashboard at 10,000 and 100,000 billable activities.
 
 Every measurement runs inside a transaction that is rolled back: nothing is left behind, so it
 can be pointed at any database through DATABASE_URL.
@@ -324,6 +325,48 @@ def measure_page(name, size, repeat):
     }
 
 
+DASHBOARD_SIZES = (10_000, 100_000)
+
+
+def measure_dashboard(size, repeat):
+    """ "Da fatturare" over `size` billable activities: 10 per ticket, 50 customers, 20
+    technicians, dated over the last 120 days (every age bucket), 30 to 75 minutes each."""
+    fixture = Fixture()
+    users = get_user_model()
+    technicians = users.objects.bulk_create(users(username=f"bench-t{i}") for i in range(20))
+    today = timezone.localdate()
+    Activity.objects.bulk_create(
+        (
+            Activity(
+                ticket=ticket,
+                date=today - timedelta(days=(i * 7 + n) % 120),
+                technician=technicians[(i + n) % 20],
+                description="Intervento",
+                duration_minutes=30 + 5 * n,
+                status=fixture.closed,
+                condition=fixture.paid,
+            )
+            for i, ticket in enumerate(fixture.tickets(size // 10))
+            for n in range(10)
+        ),
+        batch_size=5000,
+    )
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    client.force_login(fixture.user)
+    page_ms, queries = time_page(client, reverse("billing:billing_dashboard"), repeat)
+    return {"activities": size, "ms": round(page_ms, 2), "queries": queries}
+
+
+def report_dashboard(out, results, repeat):
+    """The dashboard's rows of the table and of var/bench.json."""
+    out(f"\nDa fatturare (dashboard): median server time of {repeat} requests")
+    out(f"{'activities':>10} {'ms':>9} {'queries':>8}")
+    for size in DASHBOARD_SIZES:
+        row = rolled_back(lambda s=size: measure_dashboard(s, repeat))
+        results.setdefault("dashboard", []).append(row)
+        out(f"{row['activities']:>10} {row['ms']:>9.2f} {row['queries']:>8}")
+
+
 class Command(BaseCommand):
     help = "Benchmarks bulk billing and the main pages; prints a table, writes var/bench.json."
 
@@ -385,6 +428,8 @@ class Command(BaseCommand):
                     f"{small['ratio_to_trivial']:>10.1f} {large['ms']:>9.2f} "
                     f"{large['queries']:>8} {large['ms'] / small['ms']:>6.2f}×"
                 )
+        if not options["no_pages"]:
+            report_dashboard(out, results, min(options["repeat"], 5))
         Path(options["output"]).parent.mkdir(parents=True, exist_ok=True)
         Path(options["output"]).write_text(json.dumps(results, indent=2))
         out(f"\nFigures written to {options['output']}")
