@@ -12,9 +12,11 @@ then finds them billed and the hours drawn. Should a batch fail, its groups (its
 grouped) are retried one by one, so one bad ticket neither undoes nor blocks the others.
 """
 
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -45,6 +47,22 @@ BATCH_SIZE = 1000
 Kind = OrderLine.Kind
 Grouping = BillingRun.Grouping
 PREPAID_PRICE = Price(Decimal("0"), Decimal("0"), OrderLine.PriceSource.PREPAID)
+
+
+@contextmanager
+def _without_gc_pauses():
+    """Python's cyclic garbage collector paused while a batch is planned and written: the
+    tens of thousands of objects a batch keeps alive until it is written (rows, drafts,
+    columns) trigger full collections that traverse every object of the process, a third of
+    the batch's time, to find no cycles (they are freed by reference counting). Collections
+    resume afterwards; whoever paused them first resumes them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
@@ -463,6 +481,7 @@ class BillingPlan:
     prepaid: list[dict]
 
 
+@_without_gc_pauses()
 def plan_billing(*, tickets, cutoff: date | None = None, profile=None, lock=False) -> BillingPlan:
     """The plan for every ticket of the queryset, in a number of queries that does not grow
     with the tickets. Writes nothing: this is also the preview. Hours are drawn from prepaid
@@ -543,6 +562,7 @@ class BillingOutcome:
         self.skipped.append({"ticket": ticket.pk, "ticket_code": ticket.code, "reason": reason})
 
 
+@_without_gc_pauses()
 def _bill_batch(
     ticket_ids, *, actor: Actor, cutoff, profile, outcome: BillingOutcome, grouping: str
 ):
