@@ -22,6 +22,8 @@ def to_cents(value: Decimal) -> Decimal:
 
 def line_net_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
     gross = quantity * unit_price
+    if not discount_percent:  # most lines: the same amount, without the discount's arithmetic
+        return gross.quantize(CENT, rounding=ROUND_HALF_UP)
     return to_cents(gross - gross * discount_percent / HUNDRED)
 
 
@@ -48,8 +50,9 @@ def vat_summary(rate_and_amounts) -> VatSummary:
     taxable_by_rate = defaultdict(Decimal)
     rates = {}
     for vat_rate, amount in rate_and_amounts:
-        taxable_by_rate[vat_rate.pk] += amount
-        rates[vat_rate.pk] = vat_rate
+        pk = vat_rate.pk
+        taxable_by_rate[pk] += amount
+        rates[pk] = vat_rate
     rows = [
         VatRow(rates[pk], taxable, to_cents(taxable * rates[pk].rate / HUNDRED))
         for pk, taxable in taxable_by_rate.items()

@@ -12,15 +12,18 @@ then finds them billed and the hours drawn. Should a batch fail, its groups (its
 grouped) are retried one by one, so one bad ticket neither undoes nor blocks the others.
 """
 
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import DEFERRED
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
@@ -43,11 +46,29 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 Kind = OrderLine.Kind
 Grouping = BillingRun.Grouping
+PREPAID_PRICE = Price(Decimal("0"), Decimal("0"), OrderLine.PriceSource.PREPAID)
 
 
-@dataclass(frozen=True)
+@contextmanager
+def _without_gc_pauses():
+    """Python's cyclic garbage collector paused while a batch is planned and written: the
+    tens of thousands of objects a batch keeps alive until it is written (rows, drafts,
+    columns) trigger full collections that traverse every object of the process, a third of
+    the batch's time, to find no cycles (they are freed by reference counting). Collections
+    resume afterwards; whoever paused them first resumes them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(slots=True)
 class PlannedLine:
-    """A line billing would write, with what the preview says about it."""
+    """A line billing would write, with what the preview says about it. Not frozen, like
+    LineDraft: thousands are built per batch."""
 
     draft: order_services.LineDraft
     package: PrepaidHours | None = None  # the prepaid hours it draws from
@@ -144,6 +165,100 @@ class PrepaidLedger:
         ]
 
 
+class _ActivityRow:
+    """An activity as billing reads it: its columns as plain values, with its status,
+    condition, type and technician shared by all the rows that have them. A batch reads
+    thousands: as model instances they took longer to build than to price. It stands in for
+    the Activity where a line names its source (pk, _meta: the content type) and answers
+    not_billable_reason with the model's own rules; as_activity() gives the model instance."""
+
+    COLUMNS = (
+        "id",
+        "ticket_id",
+        "date",
+        "technician_id",
+        "description",
+        "duration_minutes",
+        "status_id",
+        "condition_id",
+        "activity_type_id",
+        "km",
+    )
+    __slots__ = (
+        *COLUMNS,
+        "pk",
+        "status",
+        "condition",
+        "activity_type",
+        "technician",
+        "billed_order_id",
+        "billed_order_number",
+    )
+    _meta = Activity._meta
+    not_billable_reason = Activity.not_billable_reason
+
+    def as_activity(self) -> Activity:
+        """The Activity instance (for the activities left out, which the preview lists)."""
+        fields = Activity._meta.concrete_fields
+        activity = Activity.from_db(
+            Activity.objects.db,
+            [field.attname for field in fields],
+            # a column not read stays deferred: loaded if something asks for it
+            [getattr(self, f.attname) if f.attname in self.COLUMNS else DEFERRED for f in fields],
+        )
+        activity.status, activity.condition = self.status, self.condition
+        activity.technician, activity.activity_type = self.technician, self.activity_type
+        activity.billed_order_id = self.billed_order_id
+        activity.billed_order_number = self.billed_order_number
+        return activity
+
+
+def _activity_rows(activities) -> list[_ActivityRow]:
+    """The activities of the queryset as rows, in its order, each with its shared status,
+    condition, type and technician (read once each: a handful serve thousands of rows)."""
+    rows = []
+    for values in activities.values_list(*_ActivityRow.COLUMNS):
+        row = _ActivityRow()
+        (
+            row.id,
+            row.ticket_id,
+            row.date,
+            row.technician_id,
+            row.description,
+            row.duration_minutes,
+            row.status_id,
+            row.condition_id,
+            row.activity_type_id,
+            row.km,
+        ) = values
+        row.pk = row.id
+        rows.append(row)
+    for name in ("status", "condition", "activity_type", "technician"):
+        attname = f"{name}_id"
+        ids = {getattr(row, attname) for row in rows} - {None}
+        model = Activity._meta.get_field(name).related_model
+        shared = model.objects.in_bulk(ids) if ids else {}
+        for row in rows:
+            setattr(row, name, shared.get(getattr(row, attname)))
+    return rows
+
+
+class _MaterialRow:
+    """A material used in an activity, as plain values (see _ActivityRow)."""
+
+    COLUMNS = ("id", "activity_id", "product_id", "quantity", "description")
+    __slots__ = (*COLUMNS, "pk")
+    _meta = ActivityMaterial._meta
+
+    def __init__(self, values):
+        self.id, self.activity_id, self.product_id, self.quantity, self.description = values
+        self.pk = self.id
+
+
+def _material_rows(materials) -> list[_MaterialRow]:
+    return [_MaterialRow(values) for values in materials.values_list(*_MaterialRow.COLUMNS)]
+
+
 class _Planner:
     """Builds the lines of a set of tickets from data read once for all of them."""
 
@@ -163,6 +278,10 @@ class _Planner:
             *(m.product_id for m in materials),
         }
         self.products = Product.objects.select_related("vat_rate").in_bulk(product_ids - {None})
+        # The price of each product for each contract and customer, looked up once: a batch
+        # has thousands of lines but a handful of products per customer.
+        self.price_of = {}
+        self.technician_names = {}
         self.materials = defaultdict(list)
         for material in materials:
             self.materials[material.activity_id].append(material)
@@ -190,6 +309,15 @@ class _Planner:
             self.days[value] = date_format(value, "SHORT_DATE_FORMAT")
         return self.days[value]
 
+    def technician(self, activity) -> str:
+        """The technician's name as lines show it; once per technician, not once per line."""
+        name = self.technician_names.get(activity.technician_id)
+        if name is None:
+            technician = activity.technician
+            name = technician.get_full_name() or technician.username
+            self.technician_names[activity.technician_id] = name
+        return name
+
     def billed_on(self, activity) -> tuple[int, str] | tuple[None, None]:
         """The live order billing the activity's hours, if any."""
         parts = self.live_activity_parts
@@ -214,11 +342,14 @@ class _Planner:
         are drawn from a prepaid package."""
         product = self.products[product_id]
         if package is not None:
-            price = Price(Decimal("0"), Decimal("0"), OrderLine.PriceSource.PREPAID)
+            price = PREPAID_PRICE
         else:
-            price = self.prices.price(
-                product, contract_id=ticket.contract_id, customer=ticket.customer
-            )
+            key = (product_id, ticket.contract_id, ticket.customer_id)
+            price = self.price_of.get(key)
+            if price is None:
+                price = self.price_of[key] = self.prices.price(
+                    product, contract_id=ticket.contract_id, customer=ticket.customer
+                )
         draft = order_services.LineDraft(
             product=product,
             description=description[:500],
@@ -239,8 +370,9 @@ class _Planner:
         product_id = (activity.activity_type and activity.activity_type.product_id) or (
             profile.product_id
         )
-        technician = activity.technician.get_full_name() or activity.technician.username
-        description = f"{self.day(activity.date)} – {technician} – {activity.description}"
+        description = (
+            f"{self.day(activity.date)} – {self.technician(activity)} – {activity.description}"
+        )
         no_duration = activity.duration_minutes is None
         lines = []
         package, drawn = (None, Decimal("0"))
@@ -349,6 +481,7 @@ class BillingPlan:
     prepaid: list[dict]
 
 
+@_without_gc_pauses()
 def plan_billing(
     *, tickets, cutoff: date | None = None, profile=None, lock=False, activity_ids=None
 ) -> BillingPlan:
@@ -364,17 +497,13 @@ def plan_billing(
         .order_by("pk")
     )
     ticket_ids = [ticket.pk for ticket in tickets]
-    activities = list(
-        Activity.objects.filter(ticket_id__in=ticket_ids)
-        # prefetch, not select: a handful of statuses, conditions, types and technicians are
-        # shared by thousands of activities, so each is built once instead of once per row.
-        .prefetch_related("status", "condition", "technician", "activity_type")
-        .order_by("date", "pk")
+    activities = _activity_rows(
+        Activity.objects.filter(ticket_id__in=ticket_ids).order_by("date", "pk")
     )
     if activity_ids is not None:
         selected = set(activity_ids)
         activities = [activity for activity in activities if activity.pk in selected]
-    materials = list(ActivityMaterial.objects.filter(activity__ticket_id__in=ticket_ids))
+    materials = _material_rows(ActivityMaterial.objects.filter(activity__ticket_id__in=ticket_ids))
     planner = _Planner(
         tickets=tickets, activities=activities, materials=materials, profile=profile, lock=lock
     )
@@ -388,7 +517,7 @@ def plan_billing(
         activity.billed_order_id, activity.billed_order_number = planner.billed_on(activity)
         reason = activity.not_billable_reason(cutoff)
         if reason:
-            plan.skipped.append((activity, reason))
+            plan.skipped.append((activity.as_activity(), reason))
             continue
         increment, minimum = _rounding(ticket, profile)
         hours = hours_of(
@@ -440,6 +569,7 @@ class BillingOutcome:
         self.skipped.append({"ticket": ticket.pk, "ticket_code": ticket.code, "reason": reason})
 
 
+@_without_gc_pauses()
 def _bill_batch(
     ticket_ids,
     *,
