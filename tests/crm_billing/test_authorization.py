@@ -72,6 +72,7 @@ TABLE = {
     "contracts:prepaid_hours_add": ("post", MANAGE_CONTRACTS),
     "contracts:prepaid_hours_delete": ("get", MANAGE_CONTRACTS),
     "administration:billing_configuration": ("get", CONFIGURE_BILLING),
+    "administration:product_options": ("get", CONFIGURE_BILLING),
     "administration:price_indices": ("get", CONFIGURE_BILLING),
     "tickets:ticket_list": ("get", MANAGE_TICKETS),
     "tickets:customer_contracts": ("get", MANAGE_TICKETS),
