@@ -20,6 +20,13 @@ document.addEventListener("change", (event) => {
   });
 });
 
+// A search box beside a dropdown asks the server with htmx as the user types; its own form
+// (which reloads the page with the search, for browsers without script) is not submitted then,
+// so pressing Enter loses nothing typed in the page's other form.
+document.addEventListener("submit", (event) => {
+  if (event.target.matches("form[data-search-form]")) event.preventDefault();
+});
+
 // An htmx request the server refused with anything but a 422 (which is swapped: a form shown
 // again with its errors) must not pass unnoticed: say so where the messages are.
 document.addEventListener("htmx:responseError", (event) => {
