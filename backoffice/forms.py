@@ -192,6 +192,12 @@ class OrderLineEditForm(OrderLineForm):
     class Meta(OrderLineForm.Meta):
         fields = ["description", "quantity", "unit_price", "discount_percent", "vat_rate"]
 
+    def attach_to(self, form_id):
+        """The inputs sit in the cells of the line's table row, the <form> in its last cell
+        (HTML allows no form around a row): they belong to it through their form attribute."""
+        for field in self.fields.values():
+            field.widget.attrs["form"] = form_id
+
 
 class CustomerForm(StyledForm, forms.ModelForm):
     class Meta:

@@ -15,6 +15,12 @@ urlpatterns = [
         "ordini/<int:pk>/righe/<int:line_pk>/", orders.order_line_update, name="order_line_update"
     ),
     path(
+        "ordini/<int:pk>/righe/<int:line_pk>/modifica/",
+        orders.order_line_edit,
+        name="order_line_edit",
+    ),
+    path("ordini/<int:pk>/righe/<int:line_pk>/riga/", orders.order_line_row, name="order_line_row"),
+    path(
         "ordini/<int:pk>/righe/<int:line_pk>/elimina/",
         orders.order_line_delete,
         name="order_line_delete",

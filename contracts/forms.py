@@ -1,5 +1,6 @@
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.db.models import Q
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ from contracts.models import (
     orders_linked_elsewhere,
 )
 from core.forms import StyledForm
-from core.input import record_id
+from core.input import record_id, search_text
 
 DATE_WIDGET = {"type": "date"}
 # A contract's billing increment and minimum: at most a day.
@@ -32,8 +33,34 @@ class OrderChoiceField(forms.ModelChoiceField):
         }
 
 
+# Num. Ordine / Prot. Int. show this many of the customer's most recent linkable orders; the
+# others are found by searching (htmx). The field validates against all of them.
+ORDERS_SHOWN = 20
+
+
+def show_linkable_orders(field, *, selected=None, search=""):
+    """Limit what the order dropdown *shows* to the most recent linkable orders (or those
+    matching `search` by number or Prot. Int.), plus the one selected: its queryset, which
+    validates what is posted, stays every linkable order. Two queries at most, whatever the
+    number of the customer's orders."""
+    orders, search = field.queryset, search_text(search)
+    if search:
+        orders = orders.filter(Q(number__icontains=search) | Q(protocol__icontains=search))
+    shown = list(orders[:ORDERS_SHOWN])
+    selected = record_id(selected) if selected not in (None, "") else None
+    if selected and all(order.pk != selected for order in shown):
+        shown += list(field.queryset.filter(pk=selected))
+    field.widget.choices = [("", field.empty_label)] + [
+        (order.pk, field.label_from_instance(order)) for order in shown
+    ]
+
+
 class ContractForm(StyledForm, forms.ModelForm):
     order = OrderChoiceField(label=_("Order no."), queryset=Order.objects.none(), required=False)
+
+    def __init__(self, *args, order_search="", **kwargs):
+        self.order_search = order_search
+        super().__init__(*args, **kwargs)
 
     class Meta:
         model = Contract
@@ -72,6 +99,11 @@ class ContractForm(StyledForm, forms.ModelForm):
         customer_id = record_id(posted) if posted else self.instance.customer_id
         self.fields["order"].queryset = linkable_orders(
             customer_id, taken=orders_linked_elsewhere(self.instance)
+        )
+        show_linkable_orders(
+            self.fields["order"],
+            selected=self.data.get(self.add_prefix("order")) or self.instance.order_id,
+            search=self.order_search,
         )
         for name in ("billing_increment_minutes", "minimum_minutes"):
             field = self.fields[name]
@@ -113,14 +145,19 @@ class RenewalForm(StyledForm, forms.ModelForm):
             "end_date": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, contract, **kwargs):
-        self.contract = contract
+    def __init__(self, *args, contract, order_search="", **kwargs):
+        self.contract, self.order_search = contract, order_search
         super().__init__(*args, **kwargs)
         self.instance.contract = contract
 
     def setup_fields(self):
         self.fields["order"].queryset = linkable_orders(
             self.contract.customer_id, taken=orders_linked_elsewhere(self.instance)
+        )
+        show_linkable_orders(
+            self.fields["order"],
+            selected=self.data.get(self.add_prefix("order")) or self.instance.order_id,
+            search=self.order_search,
         )
 
     def clean(self):

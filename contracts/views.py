@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,12 +13,14 @@ from django.views.decorators.http import require_POST
 from backoffice.billed import linkable_orders
 from contracts import services
 from contracts.forms import (
+    ORDERS_SHOWN,
     ContractCancelForm,
     ContractFilterForm,
     ContractForm,
     ContractRateForm,
     PrepaidHoursForm,
     RenewalForm,
+    show_linkable_orders,
 )
 from contracts.models import (
     Contract,
@@ -102,7 +105,13 @@ def contract_list(request):
 def contract_page(request, form, contract=None, status=200, *, rate_form=None, package_form=None):
     """The contract's page: its form and, once saved, its renewals, rates and prepaid hours (a
     fixed number of queries however many there are)."""
-    context = {"form": form, "contract": contract}
+    query = f"?contract={contract.pk}" if contract is not None else ""
+    context = {
+        "form": form,
+        "contract": contract,
+        "order_options_url": reverse("contracts:customer_orders") + query,
+        "orders_shown": ORDERS_SHOWN,
+    }
     if contract is not None:
         context.update(
             renewals=contract.renewals.select_related("order__order_type"),
@@ -124,7 +133,7 @@ def _contract_for_page(pk) -> Contract:
 
 @function_required(MANAGE_CONTRACTS)
 def contract_create(request):
-    form = ContractForm(request.POST or None)
+    form = ContractForm(request.POST or None, order_search=request.GET.get("order_q", ""))
     if request.method == "POST":
         if contract_form_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": form.instance.number})
@@ -136,7 +145,9 @@ def contract_create(request):
 @function_required(MANAGE_CONTRACTS)
 def contract_detail(request, pk):
     contract = _contract_for_page(pk)
-    form = ContractForm(request.POST or None, instance=contract)
+    form = ContractForm(
+        request.POST or None, instance=contract, order_search=request.GET.get("order_q", "")
+    )
     if request.method == "POST":
         if contract_form_saved(form, request.user):
             messages.success(request, _("Contract %(n)s saved.") % {"n": contract.number})
@@ -147,20 +158,33 @@ def contract_detail(request, pk):
 
 @function_required(MANAGE_CONTRACTS)
 def customer_orders_options(request):
-    """The <option>s of Num. Ordine / Prot. Int. for the customer chosen in the form (htmx)."""
-    contract = Contract.objects.filter(pk=record_id(request.GET.get("contract"))).first()
-    orders = linkable_orders(
-        record_id(request.GET.get("customer")), taken=orders_linked_elsewhere(contract)
-    )
+    """The <option>s of Num. Ordine / Prot. Int. (htmx): for the customer chosen in the contract
+    form, or the renewal's contract's customer; the most recent linkable orders, or those
+    matching the search box (`q`), and the one selected (`order`) kept."""
+    renewal = Renewal.objects.filter(pk=record_id(request.GET.get("renewal"))).first()
+    if request.GET.get("renewal_of"):
+        contract = get_object_or_404(Contract, pk=record_id(request.GET.get("renewal_of")))
+        customer_id, record = contract.customer_id, renewal
+    else:
+        contract = Contract.objects.filter(pk=record_id(request.GET.get("contract"))).first()
+        customer_id, record = record_id(request.GET.get("customer")), contract
     field = ContractForm().fields["order"]
-    field.queryset = orders
-    return render(request, "contracts/partials/order_options.html", {"field": field})
+    field.queryset = linkable_orders(customer_id, taken=orders_linked_elsewhere(record))
+    selected, search = request.GET.get("order"), request.GET.get("order_q")
+    show_linkable_orders(field, selected=selected, search=search)
+    return render(
+        request,
+        "contracts/partials/order_options.html",
+        {"field": field, "selected": record_id(selected)},
+    )
 
 
 @function_required(MANAGE_CONTRACTS)
 def renewal_create(request, contract_pk):
     contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_pk)
-    form = RenewalForm(request.POST or None, contract=contract)
+    form = RenewalForm(
+        request.POST or None, contract=contract, order_search=request.GET.get("order_q", "")
+    )
     if request.method == "POST" and renewal_form_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(form.instance)
@@ -172,7 +196,12 @@ def renewal_detail(request, pk):
     renewal = get_object_or_404(
         Renewal.objects.select_related("contract__customer", "order__order_type"), pk=pk
     )
-    form = RenewalForm(request.POST or None, instance=renewal, contract=renewal.contract)
+    form = RenewalForm(
+        request.POST or None,
+        instance=renewal,
+        contract=renewal.contract,
+        order_search=request.GET.get("order_q", ""),
+    )
     if request.method == "POST" and renewal_form_saved(form, request.user):
         messages.success(request, _("Renewal saved."))
         return redirect(renewal)
@@ -181,7 +210,14 @@ def renewal_detail(request, pk):
 
 
 def renewal_page(request, form, contract, renewal=None, status=200):
-    context = {"form": form, "contract": contract, "renewal": renewal}
+    query = f"?renewal_of={contract.pk}" + (f"&renewal={renewal.pk}" if renewal else "")
+    context = {
+        "form": form,
+        "contract": contract,
+        "renewal": renewal,
+        "order_options_url": reverse("contracts:customer_orders") + query,
+        "orders_shown": ORDERS_SHOWN,
+    }
     return render(request, "contracts/renewal_form.html", context, status=status)
 
 

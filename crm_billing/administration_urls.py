@@ -12,6 +12,11 @@ urlpatterns = [
         configuration.billing_configuration,
         name="billing_configuration",
     ),
+    path(
+        "configurazione-fatturazione/prodotti/",
+        configuration.product_options,
+        name="product_options",
+    ),
     path("indici-istat/", indices.price_indices, name="price_indices"),
     path("utenti/", users.user_list, name="user_list"),
     path("utenti/nuovo/", users.user_create, name="user_create"),

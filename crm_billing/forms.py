@@ -4,13 +4,16 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import MaxValueValidator
+from django.db.models import Q, Value
+from django.urls import reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import Customer, DealSubject, OrderType, Product
 from contracts.models import Contract
 from core.forms import StyledForm
-from core.input import record_id
+from core.input import record_id, search_text
 from crm_billing.dashboard import AGES
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile, BillingRun
@@ -63,6 +66,93 @@ class UserFunctionsForm(FunctionsFormMixin, forms.ModelForm):
 
 
 MINUTES_IN_A_DAY = 24 * 60
+# The product dropdowns of the configuration show this many active products (and the ones
+# chosen); the rest of the catalogue is found with the search box beside each (htmx).
+PRODUCTS_SHOWN = 20
+PRODUCT_FIELDS = ("product", "call_out_product", "travel_product")
+PRODUCT_OPTIONS_URL = reverse_lazy("administration:product_options")
+
+
+class ProductSearchSelect(forms.Select):
+    """A product dropdown with a search box under it that reloads its options from the server.
+    The box belongs to the page's GET form "product-search" (form attribute), not to the form
+    the dropdown is posted with: without JavaScript it searches by reloading the page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        target = (attrs or {}).get("id") or self.attrs.get("id", "")
+        label = gettext("Search a product/service by code or description")
+        return format_html(
+            '{}<input type="search" name="product_q" form="product-search" maxlength="40"'
+            ' class="form-control form-control-sm mt-1 product-search" aria-label="{}"'
+            ' placeholder="{}" hx-get="{}" hx-include="#{}" hx-vals=\'{{"field": "{}"}}\''
+            ' hx-target="#{}" hx-swap="innerHTML" hx-trigger="input changed delay:300ms, search">'
+            '<noscript><button type="submit" form="product-search"'
+            ' class="btn btn-sm btn-outline-secondary mt-1">{}</button></noscript>',
+            select,
+            label,
+            label,
+            PRODUCT_OPTIONS_URL,
+            target,
+            name,
+            target,
+            gettext("Search"),
+        )
+
+
+def product_choices(*, selected=(), search="", known=()):
+    """The options of a product dropdown: the first PRODUCTS_SHOWN active products (or those
+    matching `search` by code or description), plus the `selected` ones. Two queries at most,
+    whatever the size of the catalogue; what is posted is validated against every active one."""
+    products = Product.objects.filter(active=True)
+    search = search_text(search)
+    if search:
+        products = products.filter(Q(code__icontains=search) | Q(description__icontains=search))
+    shown = list(products[:PRODUCTS_SHOWN])
+    missing = {pk for pk in selected if pk} - {product.pk for product in shown}
+    # The products already read with the profiles need no query (while active).
+    at_hand = {product.pk: product for product in known if product.active}
+    shown += [at_hand[pk] for pk in sorted(missing & at_hand.keys())]
+    if missing - at_hand.keys():
+        shown += list(Product.objects.filter(active=True, pk__in=missing - at_hand.keys()))
+    return [("", "---------")] + [(product.pk, str(product)) for product in shown]
+
+
+def share_profile_choices(forms_on_page, *, product_search=""):
+    """Load the choices of the configuration's dropdowns once for the three cases' forms: the
+    active order types and deal subjects, and the products shown (`product_choices`)."""
+    # The two short lists in one query; both are named by their name, in that order.
+    named = [
+        model.objects.filter(active=True)
+        .order_by()
+        .annotate(list=Value(key))
+        .values_list("list", "pk", "name")
+        for key, model in (("order_type", OrderType), ("deal_subject", DealSubject))
+    ]
+    rows = sorted(named[0].union(named[1], all=True), key=lambda row: (row[2], row[1]))
+    order_types, deal_subjects = (
+        [("", "---------")] + [(pk, name) for key, pk, name in rows if key == wanted]
+        for wanted in ("order_type", "deal_subject")
+    )
+    selected = {
+        record_id(form[name].value())
+        for form in forms_on_page
+        for name in PRODUCT_FIELDS
+        if name in form.fields
+    }
+    known = [
+        getattr(form.instance, name)
+        for form in forms_on_page
+        for name in PRODUCT_FIELDS
+        if name in form.fields and getattr(form.instance, f"{name}_id")
+    ]
+    products = product_choices(selected=selected, search=product_search, known=known)
+    for form in forms_on_page:
+        form.fields["order_type"].widget.choices = order_types
+        form.fields["deal_subject"].widget.choices = deal_subjects
+        for name in PRODUCT_FIELDS:
+            if name in form.fields:
+                form.fields[name].widget.choices = products
 
 
 class BillingProfileForm(StyledForm, forms.ModelForm):
@@ -80,7 +170,12 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
             "billing_increment_minutes",
             "minimum_minutes",
         ]
-        widgets = {"renewal_pricing": forms.RadioSelect}
+        widgets = {
+            "renewal_pricing": forms.RadioSelect,
+            "product": ProductSearchSelect,
+            "call_out_product": ProductSearchSelect,
+            "travel_product": ProductSearchSelect,
+        }
 
     ACTIVITY_ONLY = (
         "call_out_product",
@@ -199,9 +294,11 @@ class ConditionsToBeBilledForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_be_billed"].initial = [
-            c.pk for c in self.fields["to_be_billed"].queryset if c.to_be_billed
-        ]
+        # One read of the conditions for the boxes and their initial ticks (the queryset
+        # still validates what is posted).
+        conditions = list(self.fields["to_be_billed"].queryset)
+        self.fields["to_be_billed"].widget.choices = [(c.pk, str(c)) for c in conditions]
+        self.fields["to_be_billed"].initial = [c.pk for c in conditions if c.to_be_billed]
 
 
 class RenewalsDueFilterForm(StyledForm, forms.Form):

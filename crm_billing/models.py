@@ -41,11 +41,17 @@ class BillingProfileQuerySet(models.QuerySet):
         return self.get_or_create(case=case)[0]
 
     def for_all_cases(self):
-        for case in BillingProfile.Case.values:
-            self.for_case(case)
-        return self.select_related(
+        """The row of every case, with what the configuration page shows: one query once the
+        rows exist (they are created empty the first time)."""
+        rows = self.select_related(
             "order_type", "deal_subject", "product", "call_out_product", "travel_product"
         )
+        found = list(rows)
+        if len(found) < len(BillingProfile.Case.values):
+            for case in BillingProfile.Case.values:
+                self.for_case(case)
+            found = list(rows.all())
+        return found
 
 
 class BillingProfile(models.Model):

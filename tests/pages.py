@@ -34,19 +34,21 @@ class _Forms(HTMLParser):
                 self.forms.append(
                     {"method": "post", "action": attrs["formaction"], "fields": form["fields"]}
                 )
-        if self.form is None:
+        # A field outside its <form> belongs to the one its form="…" names (a table row's cells).
+        form = self.by_id.get(attrs.get("form")) if attrs.get("form") else self.form
+        if form is None and self.select is None:
             return
         name = attrs.get("name")
         if tag == "input" and name:
             kind = (attrs.get("type") or "text").lower()
             if kind in ("checkbox", "radio"):
                 if "checked" in attrs:
-                    self.form["fields"].append((name, attrs.get("value", "on")))
+                    form["fields"].append((name, attrs.get("value", "on")))
             elif kind not in SKIPPED_INPUTS:
-                self.form["fields"].append((name, attrs.get("value") or ""))
+                form["fields"].append((name, attrs.get("value") or ""))
         elif tag == "select" and name:
             self.select = {"name": name, "multiple": "multiple" in attrs, "chosen": []}
-            self.select["first"] = None
+            self.select["first"], self.select["form"] = None, form
         elif tag == "option" and self.select is not None:
             value = attrs.get("value", "")
             if self.select["first"] is None:
@@ -54,7 +56,7 @@ class _Forms(HTMLParser):
             if "selected" in attrs:
                 self.select["chosen"].append(value)
         elif tag == "textarea" and name:
-            self.textarea = [name, ""]
+            self.textarea = [name, "", form]
 
     def handle_data(self, data):
         if self.textarea is not None:
@@ -65,12 +67,12 @@ class _Forms(HTMLParser):
             chosen = self.select["chosen"]
             if not chosen and not self.select["multiple"] and self.select["first"] is not None:
                 chosen = [self.select["first"]]  # a browser sends the first option
-            self.form["fields"].extend((self.select["name"], value) for value in chosen)
+            self.select["form"]["fields"].extend((self.select["name"], value) for value in chosen)
             self.select = None
         elif tag == "textarea" and self.textarea is not None:
-            name, text = self.textarea
+            name, text, form = self.textarea
             # HTML drops the newline right after <textarea>.
-            self.form["fields"].append((name, text[1:] if text.startswith("\n") else text))
+            form["fields"].append((name, text[1:] if text.startswith("\n") else text))
             self.textarea = None
         elif tag == "form":
             self.form = None

@@ -106,6 +106,7 @@ def pages(world):
     return [
         world["order"].get_absolute_url(),
         reverse("backoffice:order_cancel", args=[world["order"].pk]),
+        reverse("backoffice:order_line_edit", args=[world["order"].pk, world["line"].pk]),
         world["contract"].get_absolute_url(),
         world["renewal"].get_absolute_url(),
         reverse("tickets:ticket_list"),

@@ -1299,6 +1299,8 @@ def page_args(world):
         "backoffice:order_detail": [world.order.pk],
         "backoffice:order_pdf": [world.order.pk],
         "backoffice:order_cancel": [world.order.pk],
+        "backoffice:order_line_edit": [world.order.pk, world.line.pk],
+        "backoffice:order_line_row": [world.order.pk, world.line.pk],
         "backoffice:order_transmissions": [world.order.pk],
         "backoffice:masterdata_list": ["clienti"],
         "backoffice:masterdata_create": ["clienti"],

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 from backoffice import documents, forms
 from backoffice.exceptions import AmountTooLarge
 from backoffice.permissions import MANAGE_ORDERS
-from backoffice.selectors import order_events, order_lines, order_transmissions, orders_visible_to
+from backoffice.selectors import (
+    order_events,
+    order_lines_page,
+    order_transmissions,
+    order_vat_summary,
+    orders_visible_to,
+)
 from backoffice.services import (
     add_line,
     cancel_order,
@@ -65,25 +71,18 @@ def visible_order(request, pk):
     return get_object_or_404(orders_visible_to(request.user).with_list_relations(), pk=pk)
 
 
-def _render_order(request, order, *, bound_line=None, add_form=None, header_form=None, status=200):
-    """The order page, or only its lines and totals for htmx. A form that failed validation is
-    shown in place of the clean one so its errors appear where the user typed."""
-    lines = order_lines(order)
-    line_forms = [
-        (
-            line,
-            bound_line
-            if bound_line is not None and bound_line.instance.pk == line.pk
-            else forms.OrderLineEditForm(instance=line, prefix=f"line-{line.pk}"),
-        )
-        for line in lines
-    ]
+def _render_order(request, order, *, page=None, add_form=None, header_form=None, status=200):
+    """The order page, or only its lines and totals for htmx. The lines are a read-only table,
+    one page of them at a time (the totals are over all of them); a line is edited on its own
+    (`order_line_edit`). A new line that failed validation is shown with its errors."""
     add_form = add_form or forms.OrderLineForm(prefix="new")
-    forms.share_line_choices([form for _line, form in line_forms] + [add_form])
+    forms.share_line_choices([add_form])
     context = {
         "order": order,
-        "line_forms": line_forms,
-        "summary": order.vat_summary(lines),
+        "lines": order_lines_page(
+            order, page or request.GET.get("page") or request.POST.get("page")
+        ),
+        "summary": order_vat_summary(order),
         "add_form": add_form,
     }
     if request.htmx:
@@ -96,6 +95,25 @@ def _render_order(request, order, *, bound_line=None, add_form=None, header_form
         latest_transmission=transmissions[0] if transmissions else None,
     )
     return render(request, "backoffice/order_detail.html", context, status=status)
+
+
+def _line_form(line, data=None):
+    form = forms.OrderLineEditForm(data, instance=line, prefix=f"line-{line.pk}")
+    forms.share_line_choices([form])
+    form.attach_to(f"line-{line.pk}-form")
+    return form
+
+
+def _render_line(request, order, line, *, form=None, status=200):
+    """One line: its row (read-only, with the totals refreshed out of band), or its form in
+    place of the row while it is edited; without htmx, a page of its own with that form."""
+    context = {"order": order, "line": line, "form": form}
+    if form is None:
+        context["summary"] = order_vat_summary(order)
+        return render(request, "backoffice/order_detail.html#line_saved", context, status=status)
+    if request.htmx:
+        return render(request, "backoffice/order_detail.html#line_form", context, status=status)
+    return render(request, "backoffice/order_line_form.html", context, status=status)
 
 
 @function_required(MANAGE_ORDERS)
@@ -169,17 +187,40 @@ def order_line_add(request, pk):
         return _render_order(request, order, add_form=form, status=422)
     except DomainError as error:
         messages.error(request, error_message(error))
-    return _after_line_change(request, order)
+    return _after_line_change(request, order, page="last")
+
+
+def _order_line(request, pk, line_pk):
+    order = visible_order(request, pk)
+    return order, get_object_or_404(order.lines.select_related("product", "vat_rate"), pk=line_pk)
+
+
+@function_required(MANAGE_ORDERS)
+def order_line_edit(request, pk, line_pk):
+    """The form of one line, in place of its row (htmx) or on a page of its own."""
+    order, line = _order_line(request, pk, line_pk)
+    if not order.is_editable:
+        messages.error(request, _("The order is not a draft: its lines cannot be changed."))
+        return redirect(order)
+    return _render_line(request, order, line, form=_line_form(line))
+
+
+@function_required(MANAGE_ORDERS)
+def order_line_row(request, pk, line_pk):
+    """The line's row as stored: what "Annulla" puts back in place of the form."""
+    order, line = _order_line(request, pk, line_pk)
+    if not request.htmx:
+        return redirect(order)
+    return _render_line(request, order, line)
 
 
 @function_required(MANAGE_ORDERS)
 @require_POST
 def order_line_update(request, pk, line_pk):
-    order = visible_order(request, pk)
-    line = get_object_or_404(order.lines, pk=line_pk)
-    form = forms.OrderLineEditForm(request.POST, instance=line, prefix=f"line-{line.pk}")
+    order, line = _order_line(request, pk, line_pk)
+    form = _line_form(line, request.POST)
     if not form.is_valid():
-        return _render_order(request, order, bound_line=form, status=422)
+        return _render_line(request, order, line, form=form, status=422)
     changes = {
         name: value
         for name, value in form.cleaned_data.items()
@@ -189,10 +230,18 @@ def order_line_update(request, pk, line_pk):
         update_line(line=line, changes=changes, actor=request.user)
     except AmountTooLarge as error:
         form.add_error(None, error.message)
-        return _render_order(request, order, bound_line=form, status=422)
+        return _render_line(request, order, line, form=form, status=422)
     except DomainError as error:
         messages.error(request, error_message(error))
-    return _after_line_change(request, order)
+        if not request.htmx:
+            return redirect(order)
+        line.refresh_from_db()
+        return _render_line(request, order, line)
+    if not request.htmx:
+        return redirect(order)
+    order.refresh_from_db()
+    line.refresh_from_db()
+    return _render_line(request, order, line)
 
 
 @function_required(MANAGE_ORDERS)
@@ -207,10 +256,10 @@ def order_line_delete(request, pk, line_pk):
     return _after_line_change(request, order)
 
 
-def _after_line_change(request, order):
+def _after_line_change(request, order, page=None):
     if request.htmx:
         order.refresh_from_db()
-        return _render_order(request, order)
+        return _render_order(request, order, page=page)
     return redirect(order)
 
 

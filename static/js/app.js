@@ -20,6 +20,13 @@ document.addEventListener("change", (event) => {
   });
 });
 
+// A search box beside a dropdown asks the server with htmx as the user types; its own form
+// (which reloads the page with the search, for browsers without script) is not submitted then,
+// so pressing Enter loses nothing typed in the page's other form.
+document.addEventListener("submit", (event) => {
+  if (event.target.matches("form[data-search-form]")) event.preventDefault();
+});
+
 // An htmx request the server refused with anything but a 422 (which is swapped: a form shown
 // again with its errors) must not pass unnoticed: say so where the messages are.
 document.addEventListener("htmx:responseError", (event) => {
@@ -35,21 +42,21 @@ document.addEventListener("htmx:responseError", (event) => {
   messages.replaceChildren(alert);
 });
 
-// Order page: "Invia al gestionale" waits while a line holds an edit not yet saved, or one the
-// server refused, so what is sent is always what is on screen.
+// Order page: "Invia al gestionale" waits while a line is open for editing, holds an edit not
+// yet saved, or one the server refused, so what is sent is always what is on screen.
 function guardSend() {
   const send = document.getElementById("send-to-erp");
   const lines = document.getElementById("order-lines");
   if (!send || !lines || !send.form) return;
-  const pending = lines.querySelector(".is-invalid, form[data-unsaved]");
+  const pending = lines.querySelector(".is-invalid, .line-editing, [data-unsaved]");
   send.disabled = Boolean(pending);
   send.title = pending ? send.dataset.blockedReason : "";
 }
 
 document.addEventListener("input", (event) => {
-  const form = event.target.closest("#order-lines form");
-  if (!form) return;
-  form.dataset.unsaved = "true";
+  const edited = event.target.closest("#order-lines form, #order-lines .order-line");
+  if (!edited) return;
+  edited.dataset.unsaved = "true";
   guardSend();
 });
 document.addEventListener("DOMContentLoaded", guardSend);

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -37,7 +38,10 @@ def test_changing_a_quantity_with_htmx_returns_the_new_totals(bo_client, order):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'id="order-lines"' in body and "<html" not in body
+    # The saved line's row, and the totals out of band: not the other lines, not the page.
+    assert f'<tr id="line-{line.pk}" class="order-line">' in body and "<html" not in body
+    assert 'id="order-totals" hx-swap-oob="true"' in body
+    assert body.count('class="order-line"') == 1
     order.refresh_from_db()
     # 3,5 h × 50,00 + 35,00 = 210,00; VAT 22% = 46,20
     assert order.total == Decimal("256.20")
@@ -64,7 +68,11 @@ def test_bad_line_input_is_refused_and_changes_nothing(bo_client, order, changes
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
-    assert response.context["line_forms"][0][1].errors.get(error)
+    # The line's form again, in place of its row, with the refused field marked.
+    body = response.content.decode()
+    assert "line-editing" in body and "<html" not in body
+    field = re.search(rf'<(input|select)[^>]*id="id_line-{line.pk}-{error}"[^>]*>', body)
+    assert "is-invalid" in field.group(0)
     assert OrderLine.objects.get(pk=line.pk).quantity == before.quantity
     assert Order.objects.get(pk=order.pk).total == order.total
 
@@ -144,27 +152,88 @@ def test_order_list_queries_do_not_grow_with_the_page(
         bo_client.get(reverse("backoffice:order_list"), {"status": "draft"})
 
 
-def test_order_page_queries_do_not_grow_with_the_lines(
-    bo_client, backoffice_user, django_assert_max_num_queries
-):
-    vat = VatRateFactory()
-    order = services.create_order(
+def order_of(lines, actor):
+    product = ProductFactory(vat_rate=VatRateFactory())
+    return services.create_order(
         order_type=OrderTypeFactory(),
         customer=CustomerFactory(),
-        actor=backoffice_user,
+        actor=actor,
         lines=[
             services.LineDraft(
-                product=ProductFactory(vat_rate=vat),
+                product=product,
                 description=f"riga {n}",
                 quantity=Decimal("1"),
                 unit_price=Decimal("10"),
             )
-            for n in range(50)
+            for n in range(lines)
         ],
     )
-    with django_assert_max_num_queries(25):
+
+
+@pytest.mark.parametrize("lines", [5, 120])
+def test_order_page_queries_do_not_grow_with_the_lines(
+    bo_client, backoffice_user, django_assert_max_num_queries, lines
+):
+    order = order_of(lines, backoffice_user)
+    with django_assert_max_num_queries(20):
         response = bo_client.get(order.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_a_long_order_shows_its_lines_a_page_at_a_time_with_totals_over_all(
+    bo_client, backoffice_user
+):
+    order = order_of(120, backoffice_user)  # 120 × 10,00 €
+    response = bo_client.get(order.get_absolute_url())
+    body = response.content.decode()
+    assert body.count('class="order-line"') == 50
+    assert "riga 0<" in body and "riga 50<" not in body
+    assert "1.200,00 €" in body  # the taxable total of all 120 lines, not of the 50 shown
+    last = bo_client.get(order.get_absolute_url(), {"page": "3"}, headers={"HX-Request": "true"})
+    assert last.content.decode().count('class="order-line"') == 20
+    assert "riga 119<" in last.content.decode()
+
+
+def test_edit_swaps_one_row_for_its_form_and_cancel_puts_the_row_back(bo_client, order):
+    line = order.lines.get(position=1)
+    edit = reverse("backoffice:order_line_edit", args=[order.pk, line.pk])
+    page = bo_client.get(order.get_absolute_url()).content.decode()
+    assert f'href="{edit}"' in page and f'hx-get="{edit}"' in page  # a link without JS too
+    form = bo_client.get(edit, headers={"HX-Request": "true"})
+    body = form.content.decode()
+    assert "<html" not in body and "line-editing" in body
+    assert f'form="line-{line.pk}-form"' in body  # inputs in the cells belong to the row's form
+    assert f'name="line-{line.pk}-quantity"' in body
+    row = bo_client.get(
+        reverse("backoffice:order_line_row", args=[order.pk, line.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert f'<tr id="line-{line.pk}" class="order-line">' in row.content.decode()
+    # Without JS, the same form on a page of its own, which posts and comes back to the order.
+    assert "<html" in bo_client.get(edit).content.decode()
+    response = bo_client.post(
+        reverse("backoffice:order_line_update", args=[order.pk, line.pk]),
+        line_data(line, quantity="4"),
+    )
+    assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
+    assert OrderLine.objects.get(pk=line.pk).quantity == Decimal("4")
+
+
+def test_a_line_of_another_order_cannot_be_edited_through_this_one(
+    bo_client, order, backoffice_user
+):
+    other = order_of(1, backoffice_user).lines.get()
+    edit = reverse("backoffice:order_line_edit", args=[order.pk, other.pk])
+    assert bo_client.get(edit).status_code == 404
+
+
+def test_the_line_form_of_a_cancelled_order_is_not_offered(bo_client, order, backoffice_user):
+    services.cancel_order(order=order, actor=backoffice_user)
+    line = order.lines.first()
+    response = bo_client.get(
+        reverse("backoffice:order_line_edit", args=[order.pk, line.pk]), follow=True
+    )
+    assert "line-editing" not in response.content.decode()
 
 
 def test_master_data_refuses_a_malformed_partita_iva(client, make_user):

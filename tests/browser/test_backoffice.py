@@ -23,12 +23,14 @@ def test_backoffice_changes_a_quantity_and_sees_the_totals_change(page):
     assert page.inner_text("#grand-total") == "109,80 €"
 
     first_line = order.lines.get(position=1)
+    page.click(f"#line-{first_line.pk} .line-edit")  # the row becomes its form (htmx)
     quantity = page.locator(f"#id_line-{first_line.pk}-quantity")
     quantity.fill("3")
-    quantity.press("Tab")  # leaving the field fires "change": htmx posts the line
+    quantity.press("Enter")  # htmx posts the line, gets its row back and the totals
     # 3 × 55,00 + 35,00 = 200,00; IVA 22% = 44,00 → 244,00 €, without a page reload
     expect(page.locator("#grand-total")).to_have_text("244,00 €")
     expect(page.locator("#total-net")).to_have_text("200,00 €")
+    expect(page.locator(f"#line-{first_line.pk} .line-quantity")).to_have_text("3,00")
     order.refresh_from_db()
     assert str(order.total) == "244.00"
 
@@ -56,10 +58,16 @@ def test_a_refused_line_edit_is_shown_and_blocks_sending_until_corrected(page):
     send = page.locator("#send-to-erp")
     expect(send).to_be_enabled()
 
+    page.click(f"#line-{line.pk} .line-edit")
+    expect(send).to_be_disabled()  # a line open for editing
+    page.click(f"#line-{line.pk} .line-cancel")  # "Annulla" puts the row back
+    expect(page.locator(f"#line-{line.pk} .line-edit")).to_be_visible()
+    expect(send).to_be_enabled()
+    page.click(f"#line-{line.pk} .line-edit")
     quantity = page.locator(f"#id_line-{line.pk}-quantity")
     quantity.fill("-3")
     expect(send).to_be_disabled()  # an edit not yet saved
-    quantity.press("Tab")
+    quantity.press("Enter")
     # Refused: the field is marked, the message says why, the totals stay those stored.
     quantity = page.locator(f"#id_line-{line.pk}-quantity")
     expect(quantity).to_have_class(re.compile("is-invalid"))
@@ -69,12 +77,12 @@ def test_a_refused_line_edit_is_shown_and_blocks_sending_until_corrected(page):
     expect(send).to_be_disabled()
 
     quantity.fill("")
-    quantity.press("Tab")
+    quantity.press("Enter")
     expect(page.locator(f"#line-{line.pk}")).to_contain_text("obbligatorio")  # not ignored
 
     quantity = page.locator(f"#id_line-{line.pk}-quantity")
     quantity.fill("2")
-    quantity.press("Tab")
+    quantity.press("Enter")
     expect(page.locator("#grand-total")).to_have_text("176,90 €")  # 2 × 55 + 35 = 145 + 22 %
     expect(send).to_be_enabled()
     line.refresh_from_db()
@@ -88,13 +96,15 @@ def test_an_overflowing_line_is_a_field_error_not_a_crash(page):
     line = order.lines.get(position=1)
     log_in(page, "backoffice")
     page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    page.click(f"#line-{line.pk} .line-edit")
     price = page.locator(f"#id_line-{line.pk}-unit_price")
     price.fill("9.999.999.999,99")
-    price.press("Tab")
+    price.press("Enter")
     expect(page.locator(f"#line-{line.pk} .line-amount")).to_have_text("9.999.999.999,99 €")
+    page.click(f"#line-{line.pk} .line-edit")
     quantity = page.locator(f"#id_line-{line.pk}-quantity")
     quantity.fill("9.999.999.999,99")
-    quantity.press("Tab")
+    quantity.press("Enter")
     expect(page.locator(f"#line-{line.pk}")).to_contain_text("999.999.999.999,99")
     expect(quantity).to_have_class(re.compile("is-invalid"))
     line.refresh_from_db()
@@ -110,7 +120,7 @@ def test_a_new_line_takes_the_customers_discount_when_left_empty(page):
     lines_before = order.lines.count()  # counted before the click: the line is added meanwhile
     page.select_option("#id_new-product", index=1)
     page.click("text=Aggiungi riga")
-    expect(page.locator("#order-lines form.order-line")).to_have_count(lines_before + 1)
+    expect(page.locator("#order-lines tr.order-line")).to_have_count(lines_before + 1)
     added = order.lines.order_by("-position").first()
     assert added.discount_percent == order.discount_percent
 

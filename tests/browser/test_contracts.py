@@ -5,11 +5,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from backoffice import services as order_services
 from backoffice.models import Order
+from contracts.forms import ORDERS_SHOWN
 from contracts.models import Contract, Renewal
 from crm_billing.models import BillingProfile
 from tests.browser.conftest import log_in
@@ -172,3 +175,29 @@ def test_rinnova_e_fattura_of_the_ticked_rows_through_the_pages(page):
         assert renewal.start_date == contract.end_date + timedelta(days=1)
         assert renewal.order.total_net == contract.customer_cost
         assert renewal.order.origin == Order.Origin.RENEWAL
+
+
+def test_an_old_order_is_found_by_searching_and_linked_to_the_contract(page):
+    call_command("load_demo")
+    contract = Contract.objects.get(number="CTR-0001")
+    Contract.objects.filter(pk=contract.pk).update(order=None)
+    order_type = Order.objects.filter(customer=contract.customer).first().order_type
+    drafts = [
+        order_services.OrderDraft(order_type=order_type, customer=contract.customer, lines=[])
+    ] * (ORDERS_SHOWN + 5)
+    oldest = order_services.create_orders(
+        drafts=drafts, actor=get_user_model().objects.get(username="admin")
+    )[0]
+    Order.objects.filter(pk=oldest.pk).update(date=timezone.localdate() - timedelta(days=900))
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}{contract.get_absolute_url()}")
+    option = page.locator(f"#id_order option[value='{oldest.pk}']")
+    expect(option).to_have_count(0)  # not among the most recent shown
+    page.fill("#order-search-q", oldest.number)  # the server searches (htmx)
+    expect(option).to_have_count(1)
+    page.select_option("#id_order", str(oldest.pk))
+    page.press("#order-search-q", "Enter")  # with JS, Enter searches: the page stays
+    expect(page.locator("#id_order")).to_have_value(str(oldest.pk))
+    page.click("#record-form button:has-text('Salva')")
+    expect(page.locator(".alert-success")).to_be_visible()
+    assert Contract.objects.get(pk=contract.pk).order_id == oldest.pk

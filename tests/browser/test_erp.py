@@ -43,7 +43,7 @@ def test_backoffice_sends_an_order_and_sees_the_erp_reference(page, settings):
         expect(delivered).to_have_count(1)
         expect(delivered).to_have_attribute("data-outcome", "delivered")
         expect(page.locator("#send-to-erp")).to_have_count(0)  # sent: read-only now
-        expect(page.locator("form.order-line")).to_have_count(0)
+        expect(page.locator(".order-line .line-edit")).to_have_count(0)
 
     order.refresh_from_db()
     transmission = Transmission.objects.get(order=order)

@@ -57,9 +57,9 @@ def test_admin_filters_ticks_previews_confirms_and_opens_an_order(page):
     activities = Activity.objects.filter(ticket=first).with_billing_state()
     billed = [a for a in activities if a.billed_order_id == order.pk]
     assert len(billed) == order.lines.count() > 0
-    descriptions = page.locator("#order-lines form.order-line input[name$='-description']")
+    descriptions = page.locator("#order-lines .order-line .line-description")
     expect(descriptions).to_have_count(len(billed))
-    shown = [descriptions.nth(i).input_value() for i in range(len(billed))]
+    shown = [descriptions.nth(i).inner_text() for i in range(len(billed))]
     for activity in billed:
         assert any(activity.description in text for text in shown)
 

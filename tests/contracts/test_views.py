@@ -1,11 +1,15 @@
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from backoffice import services as order_services
+from contracts.forms import ORDERS_SHOWN
 from contracts.models import Contract, Renewal
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.services.billing import AlreadyLinked, create_order_for_contract
@@ -199,3 +203,100 @@ def test_changing_a_manual_link_is_recorded_on_both_orders(operator_client):
     operator_client.post(contract.get_absolute_url(), contract_data(contract, order=second.pk))
     assert first.events.last().kind == "unlinked"
     assert second.events.last().kind == "linked"
+
+
+def many_orders(customer, count):
+    """`count` orders of the customer, oldest first (the bench's way: one bulk creation)."""
+    drafts = [order_services.OrderDraft(order_type=OrderTypeFactory(), customer=customer, lines=[])]
+    drafts *= count
+    return order_services.create_orders(drafts=drafts, actor=UserFactory())
+
+
+def shown_order_ids(body):
+    return [int(pk) for pk in re.findall(r'<option value="(\d+)"', body)]
+
+
+def test_num_ordine_shows_the_most_recent_orders_and_search_finds_an_older_one(
+    operator_client,
+):
+    contract = ContractFactory()
+    orders = many_orders(contract.customer, ORDERS_SHOWN + 15)
+    oldest = orders[0]
+    page = operator_client.get(contract.get_absolute_url()).content.decode()
+    shown = shown_order_ids(page.split('id="id_order"')[1].split("</select>")[0])
+    assert len(shown) == ORDERS_SHOWN and oldest.pk not in shown
+    assert 'id="order-search-q"' in page
+    # The search box asks the server, which looks through every linkable order.
+    found = operator_client.get(
+        reverse("contracts:customer_orders"),
+        {"customer": contract.customer_id, "contract": contract.pk, "order_q": oldest.number},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert oldest.pk in shown_order_ids(found)
+    # Without JS, the page itself with the search in its address shows the matches.
+    page = operator_client.get(contract.get_absolute_url(), {"order_q": oldest.protocol})
+    assert oldest.pk in shown_order_ids(page.content.decode())
+    # And it is linked, though it was not among the orders shown at first.
+    response = operator_client.post(
+        contract.get_absolute_url(), contract_data(contract, order=oldest.pk)
+    )
+    assert response.status_code == 302
+    assert Contract.objects.get(pk=contract.pk).order_id == oldest.pk
+
+
+def test_the_linked_order_stays_shown_when_it_is_older_than_the_recent_ones(operator_client):
+    contract = ContractFactory()
+    oldest, *_ = many_orders(contract.customer, ORDERS_SHOWN + 5)
+    Contract.objects.filter(pk=contract.pk).update(order=oldest)
+    body = operator_client.get(contract.get_absolute_url()).content.decode()
+    assert re.search(rf'<option value="{oldest.pk}" selected>', body)
+
+
+def test_search_never_finds_another_customers_order(operator_client):
+    contract = ContractFactory()
+    foreign = make_order(CustomerFactory())
+    found = operator_client.get(
+        reverse("contracts:customer_orders"),
+        {"customer": contract.customer_id, "order_q": foreign.number, "order": foreign.pk},
+    ).content.decode()
+    assert foreign.pk not in shown_order_ids(found)
+    renewal = RenewalFactory(contract=contract)
+    found = operator_client.get(
+        reverse("contracts:customer_orders"),
+        {"renewal_of": contract.pk, "renewal": renewal.pk, "order_q": foreign.protocol},
+    ).content.decode()
+    assert foreign.pk not in shown_order_ids(found)
+
+
+def test_prot_int_refuses_another_customers_order_id_posted_by_hand(operator_client):
+    renewal = RenewalFactory()
+    foreign = make_order(CustomerFactory())
+    response = operator_client.post(
+        renewal.get_absolute_url(),
+        {
+            "start_date": renewal.start_date.isoformat(),
+            "end_date": renewal.end_date.isoformat(),
+            "cost": "",
+            "order": foreign.pk,
+        },
+    )
+    assert response.status_code == 422
+    assert Renewal.objects.get(pk=renewal.pk).order_id is None
+
+
+@pytest.mark.parametrize("page", ["contract", "renewal"])
+def test_contract_and_renewal_pages_cost_the_same_queries_with_10_times_the_orders(
+    operator_client, page
+):
+    counts = []
+    for orders in (ORDERS_SHOWN, ORDERS_SHOWN * 10):
+        contract = ContractFactory()
+        many_orders(contract.customer, orders)
+        renewal = RenewalFactory(contract=contract)
+        url = (contract if page == "contract" else renewal).get_absolute_url()
+        operator_client.get(url)  # warm: the session, the content types
+        with CaptureQueriesContext(connection) as queries:
+            body = operator_client.get(url).content.decode()
+        counts.append(len(queries))
+        assert len(shown_order_ids(body.split('id="id_order"')[1].split("</select>")[0])) == 20
+    assert counts[0] == counts[1]

@@ -1,20 +1,24 @@
 """The billing buttons as users press them: messages, links, refusals, concurrency."""
 
+import re
 import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS
 from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
+from crm_billing.forms import PRODUCTS_SHOWN
 from crm_billing.models import BillingProfile, BillingProfileChange
 from crm_billing.permissions import CONFIGURE_BILLING
 from tests.factories import ContractFactory, OrderTypeFactory, ProductFactory, UserFactory
+from tests.pages import form_as_rendered
 
 
 def press_nuovo_ordine(client, contract):
@@ -166,3 +170,51 @@ def test_configuration_refuses_an_inactive_product(client, make_user):
     )
     assert response.status_code == 422
     assert BillingProfile.objects.for_case("new_contract").product is None
+
+
+@pytest.mark.parametrize("products", [5, 200])
+def test_the_configuration_page_costs_at_most_8_queries_whatever_the_catalogue(
+    client, make_user, products
+):
+    client.force_login(make_user(CONFIGURE_BILLING))
+    ProductFactory.create_batch(products)
+    url = reverse("administration:billing_configuration")
+    client.get(url)  # the three profiles exist from now on, as they do after the first visit
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    # The session (read, saved), the user, the page's own; not the function check (2 queries
+    # for a user without superpowers) nor the test's savepoints.
+    counted = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE")) and "auth_permission" not in q["sql"]
+    ]
+    assert len(counted) <= 8, counted
+    select = page.split('id="id_new_contract-product"')[1].split("</select>")[0]
+    assert len(re.findall(r'<option value="\d+"', select)) == min(products, PRODUCTS_SHOWN)
+
+
+def test_a_product_beyond_the_shown_ones_is_found_by_search_and_saved(client, make_user):
+    client.force_login(make_user(CONFIGURE_BILLING))
+    ProductFactory.create_batch(PRODUCTS_SHOWN + 5)
+    hidden = ProductFactory(code="ZZ-LAST", description="Zzz ultimo servizio")
+    url = reverse("administration:billing_configuration")
+    page = client.get(url).content.decode()
+    assert f'<option value="{hidden.pk}"' not in page
+    found = client.get(
+        reverse("administration:product_options"),
+        {"product_q": "zz-last", "field": "new_contract-product"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert f'<option value="{hidden.pk}"' in found and found.count("<option") == 2
+    assert (
+        f'<option value="{hidden.pk}"' in client.get(url, {"product_q": "ultimo"}).content.decode()
+    )
+    data = form_as_rendered(client.get(url))
+    data["new_contract-product"] = [str(hidden.pk)]
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert BillingProfile.objects.for_case("new_contract").product == hidden
+    # Chosen, it is shown selected though it is not among the first ones.
+    page = client.get(url).content.decode()
+    assert re.search(rf'<option value="{hidden.pk}" selected>', page)
