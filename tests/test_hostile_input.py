@@ -89,8 +89,9 @@ from tests.factories import (
     UserFactory,
     VatRateFactory,
 )
-from tickets.forms import ActivityForm, MaterialFormSet, TicketFilterForm, TicketForm
-from tickets.models import Activity
+from tickets.filters import TicketFilter
+from tickets.forms import ActivityForm, MaterialFormSet, TicketForm
+from tickets.models import Activity, Ticket
 
 SCRIPT = "<script>alert(1)</script>"
 NUL = "\x00"
@@ -340,6 +341,10 @@ def _master_data_cases():
     return cases
 
 
+# The ticket list's filters are a FilterSet: its form, as the list and "Fattura attività" build it.
+TicketFilterForm = TicketFilter(queryset=Ticket.objects.none()).get_form_class()
+
+
 def _selection_values(world):
     return {"mode": "selected", "tickets": [world.ticket.pk], "cutoff": ""}
 
@@ -358,7 +363,7 @@ def _billing_cases(url_name, short):
             f"{short}[filtered]",
             url_name,
             TicketFilterForm,
-            lambda world, data: TicketFilterForm(data),
+            lambda world, data: TicketFilter(data, queryset=Ticket.objects.all()).form,
             values=lambda world: {"customer": world.customer.pk, "to_bill": "on"},
             extra=lambda world: {"mode": "filtered", "cutoff": ""},
         ),
@@ -1371,6 +1376,14 @@ class SearchFields(forms.Form):
     q = forms.CharField(required=False)
 
 
+class ListParams(forms.Form):
+    """A list's sort, page and export (read from request.GET by core.lists.list_page)."""
+
+    sort = forms.CharField(required=False)
+    page = forms.CharField(required=False)
+    export = forms.CharField(required=False)
+
+
 class CustomerParam(forms.Form):
     """The customer whose orders the contract form's dropdown loads (htmx)."""
 
@@ -1381,6 +1394,7 @@ FILTERS = [
     ("backoffice:order_list", [], backoffice_forms.OrderFilterForm),
     ("contracts:contract_list", [], ContractFilterForm),
     ("tickets:ticket_list", [], TicketFilterForm),
+    ("tickets:ticket_list", [], ListParams),
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
     ("administration:user_list", [], SearchFields),
     ("contracts:customer_orders", [], CustomerParam),
