@@ -32,6 +32,7 @@ def date_filter(label, field_name, lookup_expr):
         field_name=field_name,
         lookup_expr=lookup_expr,
         widget=forms.DateInput(DATE, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
 
 

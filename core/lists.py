@@ -43,6 +43,6 @@ def list_page(
         "page": table.page,
         **(context or {}),
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, page_context)

@@ -45,7 +45,8 @@ from django.utils.html import escape
 
 from backoffice import forms as backoffice_forms
 from backoffice import services
-from backoffice.models import Agent
+from backoffice.filters import OrderFilter
+from backoffice.models import Agent, Order
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
 from contracts.forms import (
@@ -1391,7 +1392,8 @@ class CustomerParam(forms.Form):
 
 
 FILTERS = [
-    ("backoffice:order_list", [], backoffice_forms.OrderFilterForm),
+    ("backoffice:order_list", [], OrderFilter(queryset=Order.objects.none()).get_form_class()),
+    ("backoffice:order_list", [], ListParams),
     ("contracts:contract_list", [], ContractFilterForm),
     ("tickets:ticket_list", [], TicketFilterForm),
     ("tickets:ticket_list", [], ListParams),
