@@ -62,3 +62,9 @@ class SearchFilter(django_filters.CharFilter):
         if not words:
             return qs
         return qs.filter(reduce(and_, (self.word_matches(word) for word in words)))
+
+
+class IntegerFilter(django_filters.Filter):
+    """A whole number (days, a quantity): min_value / max_value go to its field."""
+
+    field_class = forms.IntegerField

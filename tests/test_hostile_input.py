@@ -49,14 +49,15 @@ from backoffice.filters import OrderFilter
 from backoffice.models import Agent, Order
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
+from contracts.filters import ContractFilter, RenewalFilter
 from contracts.forms import (
     ContractCancelForm,
-    ContractFilterForm,
     ContractForm,
     ContractRateForm,
     PrepaidHoursForm,
     RenewalForm,
 )
+from contracts.models import Contract, Renewal
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -1394,7 +1395,13 @@ class CustomerParam(forms.Form):
 FILTERS = [
     ("backoffice:order_list", [], OrderFilter(queryset=Order.objects.none()).get_form_class()),
     ("backoffice:order_list", [], ListParams),
-    ("contracts:contract_list", [], ContractFilterForm),
+    (
+        "contracts:contract_list",
+        [],
+        ContractFilter(queryset=Contract.objects.none()).get_form_class(),
+    ),
+    ("contracts:contract_list", [], ListParams),
+    ("contracts:renewal_list", [], RenewalFilter(queryset=Renewal.objects.none()).get_form_class()),
     ("tickets:ticket_list", [], TicketFilterForm),
     ("tickets:ticket_list", [], ListParams),
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
