@@ -43,8 +43,10 @@ def table_rows(table) -> tuple[list[str], Iterator[list]]:
 
 
 def italian_amount(value: Decimal) -> str:
-    """1234.5 → "1.234,50", whatever the language of the request (no float)."""
-    grouped = format(value.quantize(Decimal("0.01")), ",.2f")  # "1,234.50"
+    """1234.5 → "1.234,50" (two decimals at least, more if it has them), whatever the language
+    of the request (no float)."""
+    places = max(2, -value.as_tuple().exponent) if value.is_finite() else 2
+    grouped = format(value, f",.{places}f")  # "1,234.50"
     return grouped.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 

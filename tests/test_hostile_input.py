@@ -26,6 +26,7 @@ import pytest
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
@@ -58,6 +59,7 @@ from contracts.forms import (
     RenewalForm,
 )
 from contracts.models import Contract, Renewal
+from crm_billing.filters import UserFilter
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -1405,7 +1407,13 @@ FILTERS = [
     ("tickets:ticket_list", [], TicketFilterForm),
     ("tickets:ticket_list", [], ListParams),
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
-    ("administration:user_list", [], SearchFields),
+    ("backoffice:masterdata_list", ["clienti"], ListParams),
+    (
+        "administration:user_list",
+        [],
+        UserFilter(queryset=get_user_model().objects.none()).get_form_class(),
+    ),
+    ("administration:user_list", [], ListParams),
     ("contracts:customer_orders", [], CustomerParam),
     ("tickets:customer_contracts", [], CustomerParam),
 ]
