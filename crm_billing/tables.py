@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.tables import BooleanColumn, DateColumn, Table
+from core.tables import BooleanColumn, DateColumn, MoneyColumn, Table
 
 
 class UserTable(Table):
@@ -63,3 +63,19 @@ class UserTable(Table):
 
     def value_is_active(self, record):
         return gettext("active") if record.is_active else gettext("deactivated")
+
+
+class RenewalsDueTable(Table):
+    """The Scadenzario rinnovi's export: the contracts coming due, in the order chosen."""
+
+    number = tables.Column(verbose_name=_("Contract no."))
+    customer_code = tables.Column(verbose_name=_("Customer code"), accessor="customer__code")
+    customer = tables.Column(verbose_name=_("Customer"), accessor="customer__name")
+    current_end = DateColumn(verbose_name=_("Current period ends"))
+    notice_deadline = DateColumn(verbose_name=_("Notice deadline"), empty_values=())
+    tacit_renewal = BooleanColumn(verbose_name=_("Tacit renewal"))
+    customer_cost = MoneyColumn(verbose_name=_("Customer cost"))
+    order = tables.Column(verbose_name=_("Order no."), accessor="order__number")
+
+    def value_notice_deadline(self, record):
+        return record.notice_deadline(record.current_end)

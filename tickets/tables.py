@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from core.tables import DateColumn, MoneyColumn, NumberColumn, SelectColumn, Table
+from core.templatetags.core_tags import euro
 
 
 class TicketTable(Table):
@@ -65,3 +66,6 @@ class TicketTable(Table):
 
     def render_billable_count(self, value):
         return value or "—"
+
+    def render_billable_value(self, record, value):
+        return euro(value) if record.billable_count else "—"

@@ -2,12 +2,13 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice import services
 from contracts.permissions import MANAGE_CONTRACTS
@@ -111,3 +112,21 @@ def test_the_renewal_list_needs_the_contracts_function(client, make_user):
     client.force_login(make_user())
     assert client.get(RENEWALS).status_code == 403
     assert client.get(RENEWALS, {"export": "csv"}).status_code == 403
+
+
+def test_the_scadenzario_exports_every_contract_listed_in_its_order(operator):
+    today = timezone.localdate()
+    first = ContractFactory(
+        start_date=today - timedelta(300), end_date=today + timedelta(5), notice_days=30
+    )
+    second = ContractFactory(
+        start_date=today - timedelta(300), end_date=today + timedelta(20), customer_cost=D("1999")
+    )
+    ContractFactory(start_date=today, end_date=today + timedelta(days=200))  # not due
+    url = reverse("billing:renewals_due")
+    assert 'id="export-csv"' in operator.get(url).content.decode()
+    rows = csv_export(operator, url, {"sort": "end"})
+    assert [row["Num. Contratto"] for row in rows] == [first.number, second.number]
+    notice = (today + timedelta(5) - timedelta(30)).strftime("%d/%m/%Y")
+    assert rows[0]["Termine per la disdetta"] == notice
+    assert rows[1]["Costo al cliente"] == "1.999,00"
