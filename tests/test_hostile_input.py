@@ -688,6 +688,7 @@ READ_ONLY = {
     "backoffice:masterdata_list",
     "administration:user_list",
     "contracts:contract_list",
+    "contracts:renewal_list",
     "contracts:customer_orders",
     "tickets:customer_contracts",
     "tickets:ticket_list",
