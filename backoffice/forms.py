@@ -43,51 +43,6 @@ def filter_by_erp_state(queryset, erp_state):
     return queryset.filter(erp_state=erp_state)
 
 
-class OrderFilterForm(StyledForm, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=60)
-    order_type = forms.ModelChoiceField(
-        label=_("Type"), queryset=OrderType.objects.all(), required=False
-    )
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[("", "---------"), *Order.Status.choices], required=False
-    )
-    origin = forms.ChoiceField(
-        label=_("Source"), choices=[("", "---------"), *Order.Origin.choices], required=False
-    )
-    erp_state = forms.ChoiceField(
-        label=_("ERP"), choices=[("", "---------"), *ERP_STATE_CHOICES], required=False
-    )
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
-
-    def setup_fields(self):
-        for name in ("date_from", "date_to"):
-            self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-            self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-
-    def filter(self, queryset):
-        if not self.is_valid():
-            return queryset.none()
-        data = self.cleaned_data
-        if data["q"]:
-            queryset = queryset.filter(number__icontains=data["q"]) | queryset.filter(
-                protocol__icontains=data["q"]
-            )
-        for name in ("order_type", "customer", "status", "origin"):
-            if data[name]:
-                queryset = queryset.filter(**{name: data[name]})
-        if data["erp_state"]:
-            queryset = filter_by_erp_state(queryset, data["erp_state"])
-        if data["date_from"]:
-            queryset = queryset.filter(date__gte=data["date_from"])
-        if data["date_to"]:
-            queryset = queryset.filter(date__lte=data["date_to"])
-        return queryset
-
-
 class SendOrderForm(forms.Form):
     """ "Invia al gestionale": the revision of the order the user was looking at."""
 

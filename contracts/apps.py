@@ -13,4 +13,5 @@ class ContractsConfig(AppConfig):
         menu.add(
             menu.POST_SALES,
             menu.MenuItem(_("Contracts"), "contracts:contract_list", MANAGE_CONTRACTS),
+            menu.MenuItem(_("Renewals"), "contracts:renewal_list", MANAGE_CONTRACTS),
         )

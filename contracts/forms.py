@@ -119,19 +119,6 @@ class ContractForm(StyledForm, forms.ModelForm):
         return cleaned
 
 
-class ContractFilterForm(StyledForm, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=60)
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
-    )
-    state = forms.ChoiceField(
-        label=_("State"), choices=[("", "---------"), *Contract.State.choices], required=False
-    )
-    expiring_within = forms.IntegerField(
-        label=_("Expiring within (days)"), required=False, min_value=0, max_value=3650
-    )
-
-
 class RenewalForm(StyledForm, forms.ModelForm):
     order = OrderChoiceField(
         label=_("Internal protocol"), queryset=Order.objects.none(), required=False

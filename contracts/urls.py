@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/disdetta/", views.contract_cancel, name="contract_cancel"),
     path("ordini-cliente/", views.customer_orders_options, name="customer_orders"),
     path("<int:contract_pk>/rinnovi/nuovo/", views.renewal_create, name="renewal_create"),
+    path("rinnovi/", views.renewal_list, name="renewal_list"),
     path("rinnovi/<int:pk>/", views.renewal_detail, name="renewal_detail"),
     path("<int:pk>/tariffe/", views.contract_rate_add, name="contract_rate_add"),
     path("tariffe/<int:pk>/elimina/", views.contract_rate_delete, name="contract_rate_delete"),

@@ -1,21 +1,16 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backoffice.billed import linkable_orders
 from contracts import services
+from contracts.filters import ContractFilter, RenewalFilter
 from contracts.forms import (
     ORDERS_SHOWN,
     ContractCancelForm,
-    ContractFilterForm,
     ContractForm,
     ContractRateForm,
     PrepaidHoursForm,
@@ -30,33 +25,12 @@ from contracts.models import (
     orders_linked_elsewhere,
 )
 from contracts.permissions import MANAGE_CONTRACTS
+from contracts.tables import ContractTable, RenewalTable
 from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import function_required
 from core.input import record_id
-
-
-def _filter_contracts(form, contracts):
-    if not form.is_valid():
-        return contracts.none()
-    data, today = form.cleaned_data, timezone.localdate()
-    if data["q"]:
-        contracts = contracts.filter(
-            Q(number__icontains=data["q"]) | Q(description__icontains=data["q"])
-        )
-    if data["customer"]:
-        contracts = contracts.filter(customer=data["customer"])
-    state = data["state"]
-    if state == Contract.State.FUTURE:
-        contracts = contracts.filter(start_date__gt=today)
-    elif state == Contract.State.ACTIVE:
-        contracts = contracts.filter(start_date__lte=today, current_end__gte=today)
-    elif state == Contract.State.EXPIRED:
-        contracts = contracts.filter(current_end__lt=today)
-    if data["expiring_within"] is not None:
-        limit = today + timedelta(days=data["expiring_within"])
-        contracts = contracts.filter(current_end__gte=today, current_end__lte=limit)
-    return contracts
+from core.lists import list_page
 
 
 def _refused(form, error: DomainError, *, period_field: str) -> bool:
@@ -91,15 +65,27 @@ def renewal_form_saved(form, actor: Actor) -> bool:
 
 @function_required(MANAGE_CONTRACTS)
 def contract_list(request):
-    filters = ContractFilterForm(request.GET or None)
-    contracts = Contract.objects.for_list()
-    if request.GET:
-        contracts = _filter_contracts(filters, contracts)
-    page = Paginator(contracts, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "contracts/contract_list.html"
-    if request.htmx:
-        template += "#results"
-    return render(request, template, {"filters": filters, "page": page})
+    return list_page(
+        request,
+        filterset=ContractFilter(request.GET or None, queryset=Contract.objects.for_list()),
+        table_class=ContractTable,
+        template="contracts/contract_list.html",
+        export_name="contratti",
+    )
+
+
+@function_required(MANAGE_CONTRACTS)
+def renewal_list(request):
+    renewals = Renewal.objects.select_related("contract__customer", "order").order_by(
+        "-start_date", "-id"
+    )
+    return list_page(
+        request,
+        filterset=RenewalFilter(request.GET or None, queryset=renewals),
+        table_class=RenewalTable,
+        template="contracts/renewal_list.html",
+        export_name="rinnovi",
+    )
 
 
 def contract_page(request, form, contract=None, status=200, *, rate_form=None, package_form=None):

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 
 from contracts.permissions import MANAGE_CONTRACTS
 from core import menu
 from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
 from tickets.permissions import MANAGE_TICKETS
+from tickets.pricing import set_default_hours_product
 
 
 class CrmBillingConfig(AppConfig):
@@ -12,6 +14,14 @@ class CrmBillingConfig(AppConfig):
     verbose_name = _("Post-sales billing")
 
     def ready(self):
+        profile = self.get_model("BillingProfile")
+        # The ticket list's estimated value of billable hours: the activity profile's product
+        # for activities whose type names none (one subquery, no query of its own).
+        set_default_hours_product(
+            lambda: Subquery(
+                profile.objects.filter(case=profile.Case.ACTIVITY).values("product_id")[:1]
+            )
+        )
         menu.add(
             menu.POST_SALES,
             menu.MenuItem(_("Renewals due"), "billing:renewals_due", MANAGE_CONTRACTS),

@@ -17,7 +17,7 @@ from core.input import record_id, search_text
 from crm_billing.dashboard import AGES
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile, BillingRun
-from tickets.forms import TicketFilterForm
+from tickets.filters import TicketFilter
 from tickets.models import ActivityCondition, Ticket
 
 
@@ -208,7 +208,7 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
 class TickedOrFilteredForm(forms.Form):
     """A bulk action's selection: the rows ticked on a list, or every row its filters match
     (posted along with the button). Subclasses name the ids field, the model, the list's filter
-    form and what to say."""
+    form (or a function of the data returning the list's FilterSet) and what to say."""
 
     MODES: list = []
     ids_field = ""
@@ -237,8 +237,9 @@ class TickedOrFilteredForm(forms.Form):
         if selected and self.model.objects.filter(pk__in=ticked).count() != len(ticked):
             raise forms.ValidationError(self.vanished)
         if cleaned.get("mode") == "filtered" and not self.filters.is_valid():
+            fields = getattr(self.filters, "form", self.filters).fields
             problems = "; ".join(
-                f"{self.filters.fields[name].label}: {' '.join(errors)}"
+                f"{fields[name].label}: {' '.join(errors)}"
                 for name, errors in self.filters.errors.items()
             )
             raise forms.ValidationError(
@@ -256,7 +257,8 @@ class BillingSelectionForm(TickedOrFilteredForm):
     the list's filters, with an optional cut-off date."""
 
     MODES = [("selected", _("ticked tickets")), ("filtered", _("all tickets matching the filters"))]
-    ids_field, model, filter_form = "tickets", Ticket, TicketFilterForm
+    ids_field, model = "tickets", Ticket
+    filter_form = staticmethod(lambda data: TicketFilter(data, queryset=Ticket.objects.all()))
     none_ticked = _("Tick at least one ticket, or bill all filtered ones.")
     vanished = _("Some ticked tickets no longer exist: reload the list and tick again.")
 
@@ -279,7 +281,7 @@ class BillingSelectionForm(TickedOrFilteredForm):
     def tickets_queryset(self):
         if self.cleaned_data["mode"] == "selected":
             return Ticket.objects.filter(pk__in=self.cleaned_data["tickets"])
-        return self.filters.filter(Ticket.objects.all())
+        return self.filters.qs
 
 
 class ConditionsToBeBilledForm(forms.Form):

@@ -26,6 +26,7 @@ import pytest
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
@@ -45,17 +46,20 @@ from django.utils.html import escape
 
 from backoffice import forms as backoffice_forms
 from backoffice import services
-from backoffice.models import Agent, MasterDataImport
+from backoffice.filters import OrderFilter
+from backoffice.models import Agent, MasterDataImport, Order
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
 from backoffice.views.master_data import MASTER_DATA
+from contracts.filters import ContractFilter, RenewalFilter
 from contracts.forms import (
     ContractCancelForm,
-    ContractFilterForm,
     ContractForm,
     ContractRateForm,
     PrepaidHoursForm,
     RenewalForm,
 )
+from contracts.models import Contract, Renewal
+from crm_billing.filters import UserFilter
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -90,8 +94,9 @@ from tests.factories import (
     UserFactory,
     VatRateFactory,
 )
-from tickets.forms import ActivityForm, MaterialFormSet, TicketFilterForm, TicketForm
-from tickets.models import Activity
+from tickets.filters import TicketFilter
+from tickets.forms import ActivityForm, MaterialFormSet, TicketForm
+from tickets.models import Activity, Ticket
 
 SCRIPT = "<script>alert(1)</script>"
 NUL = "\x00"
@@ -341,6 +346,10 @@ def _master_data_cases():
     return cases
 
 
+# The ticket list's filters are a FilterSet: its form, as the list and "Fattura attività" build it.
+TicketFilterForm = TicketFilter(queryset=Ticket.objects.none()).get_form_class()
+
+
 def _selection_values(world):
     return {"mode": "selected", "tickets": [world.ticket.pk], "cutoff": ""}
 
@@ -359,7 +368,7 @@ def _billing_cases(url_name, short):
             f"{short}[filtered]",
             url_name,
             TicketFilterForm,
-            lambda world, data: TicketFilterForm(data),
+            lambda world, data: TicketFilter(data, queryset=Ticket.objects.all()).form,
             values=lambda world: {"customer": world.customer.pk, "to_bill": "on"},
             extra=lambda world: {"mode": "filtered", "cutoff": ""},
         ),
@@ -707,6 +716,7 @@ READ_ONLY = {
     "backoffice:masterdata_import_detail",
     "administration:user_list",
     "contracts:contract_list",
+    "contracts:renewal_list",
     "contracts:customer_orders",
     "tickets:customer_contracts",
     "tickets:ticket_list",
@@ -1409,6 +1419,14 @@ class SearchFields(forms.Form):
     q = forms.CharField(required=False)
 
 
+class ListParams(forms.Form):
+    """A list's sort, page and export (read from request.GET by core.lists.list_page)."""
+
+    sort = forms.CharField(required=False)
+    page = forms.CharField(required=False)
+    export = forms.CharField(required=False)
+
+
 class CustomerParam(forms.Form):
     """The customer whose orders the contract form's dropdown loads (htmx)."""
 
@@ -1416,11 +1434,25 @@ class CustomerParam(forms.Form):
 
 
 FILTERS = [
-    ("backoffice:order_list", [], backoffice_forms.OrderFilterForm),
-    ("contracts:contract_list", [], ContractFilterForm),
+    ("backoffice:order_list", [], OrderFilter(queryset=Order.objects.none()).get_form_class()),
+    ("backoffice:order_list", [], ListParams),
+    (
+        "contracts:contract_list",
+        [],
+        ContractFilter(queryset=Contract.objects.none()).get_form_class(),
+    ),
+    ("contracts:contract_list", [], ListParams),
+    ("contracts:renewal_list", [], RenewalFilter(queryset=Renewal.objects.none()).get_form_class()),
     ("tickets:ticket_list", [], TicketFilterForm),
+    ("tickets:ticket_list", [], ListParams),
     ("backoffice:masterdata_list", ["clienti"], SearchFields),
-    ("administration:user_list", [], SearchFields),
+    ("backoffice:masterdata_list", ["clienti"], ListParams),
+    (
+        "administration:user_list",
+        [],
+        UserFilter(queryset=get_user_model().objects.none()).get_form_class(),
+    ),
+    ("administration:user_list", [], ListParams),
     ("contracts:customer_orders", [], CustomerParam),
     ("tickets:customer_contracts", [], CustomerParam),
 ]

@@ -27,47 +27,6 @@ def _technicians():
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
 
 
-class TicketFilterForm(StyledForm, forms.Form):
-    """The ticket list's filters. "Fattura attività" on all filtered tickets re-applies them."""
-
-    STATE_CHOICES = [("", "---------"), ("open", _("open")), ("closed", _("closed"))]
-
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
-    )
-    state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
-    opened_from = forms.DateField(
-        label=_("Opened from"), required=False, widget=forms.DateInput(DATE, format="%Y-%m-%d")
-    )
-    opened_to = forms.DateField(
-        label=_("Opened to"), required=False, widget=forms.DateInput(DATE, format="%Y-%m-%d")
-    )
-    technician = forms.ModelChoiceField(
-        label=_("Technician"), queryset=_technicians(), required=False
-    )
-    to_bill = forms.BooleanField(label=_("With activities to be billed"), required=False)
-
-    def filter(self, tickets):
-        if not self.is_valid():
-            return tickets.none()
-        data = self.cleaned_data
-        if data["customer"]:
-            tickets = tickets.filter(customer=data["customer"])
-        if data["state"] == "open":
-            tickets = tickets.filter(closed_on__isnull=True)
-        elif data["state"] == "closed":
-            tickets = tickets.filter(closed_on__isnull=False)
-        if data["opened_from"]:
-            tickets = tickets.filter(opened_on__gte=data["opened_from"])
-        if data["opened_to"]:
-            tickets = tickets.filter(opened_on__lte=data["opened_to"])
-        if data["technician"]:
-            tickets = tickets.filter(technician=data["technician"])
-        if data["to_bill"]:
-            tickets = tickets.with_billable_activities()
-        return tickets
-
-
 def contracts_of(customer_id) -> QuerySet[Contract]:
     """The contracts a ticket of this customer may be under (the ticket form's choices)."""
     if not customer_id:

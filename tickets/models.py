@@ -8,7 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,7 +28,28 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from backoffice import billed
-from backoffice.models import Customer, Product
+from backoffice.models import Customer, PriceListItem, Product
+from contracts.models import ContractRate
+from tickets.pricing import default_hours_product
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class _Ratio(Func):
+    """a / b as a decimal on every database: SQLite, which stores 60,00 as the integer 60,
+    would divide integers."""
+
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+    output_field = MONEY
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
+
+
+def _sum(expression, output_field):
+    """SUM over the rows of a correlated subquery (no GROUP BY: it filters one outer row)."""
+    return Func(expression, function="SUM", output_field=output_field)
 
 
 class ActivityStatus(models.Model):
@@ -92,10 +124,38 @@ class ActivityType(models.Model):
 
 class TicketQuerySet(models.QuerySet):
     def for_list(self):
-        return self.select_related("customer", "technician").order_by("-opened_on", "-id")
+        return self.select_related("customer", "technician", "contract").order_by(
+            "-opened_on", "-id"
+        )
 
     def with_billable_activities(self):
         return self.filter(Exists(Activity.objects.billable().filter(ticket=OuterRef("pk"))))
+
+    def with_billable_summary(self):
+        """Annotate `billable_count`, the ticket's billable activities (Activity.billable), and
+        `billable_value`, an estimate of their hours' worth: hours × the price chain's unit
+        price (contract rate → customer price list → list price less the customer's discount).
+        Before rounding to the billing increment, the prepaid hours, call-out, travel and
+        materials: the billing preview gives the real amounts. Two subqueries per row."""
+        billable = Activity.objects.billable().filter(ticket=OuterRef("pk")).order_by()
+        priced = billable.with_estimated_value()
+        return self.annotate(
+            billable_count=Coalesce(
+                Subquery(
+                    billable.annotate(n=Func(Value(1), function="COUNT")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            billable_value=Coalesce(
+                Subquery(
+                    priced.annotate(total=_sum(F("estimated_value"), MONEY)).values("total"),
+                    output_field=MONEY,
+                ),
+                Value(Decimal("0")),
+                output_field=MONEY,
+            ),
+        )
 
 
 class Ticket(models.Model):
@@ -169,6 +229,34 @@ class ActivityQuerySet(models.QuerySet):
 
     def on_live_orders(self):
         return self.filter(Exists(billed.live_lines_for_each(Activity)))
+
+    def with_estimated_value(self):
+        """Annotate `estimated_value`: the activity's minutes (60 when none was recorded) / 60
+        × its product's unit price by the price chain, to the cent. See
+        TicketQuerySet.with_billable_summary."""
+        product = OuterRef("hours_product")
+        rate = ContractRate.objects.filter(
+            contract_id=OuterRef("ticket__contract_id"), product_id=product
+        ).values("unit_price")[:1]
+        listed = PriceListItem.objects.filter(
+            price_list_id=OuterRef("ticket__customer__price_list_id"), product_id=product
+        ).values("unit_price")[:1]
+        list_price = Product.objects.filter(pk=product).values("list_price")[:1]
+        # Prices × 100, the list price less the discount (in %): only products until the end.
+        price_100 = Coalesce(
+            Subquery(rate, output_field=MONEY) * 100,
+            Subquery(listed, output_field=MONEY) * 100,
+            Subquery(list_price, output_field=MONEY)
+            * (100 - F("ticket__customer__discount_percent")),
+            output_field=MONEY,
+        )
+        minutes = Coalesce("duration_minutes", 60, output_field=IntegerField())
+        return self.annotate(
+            hours_product=Coalesce(
+                "activity_type__product_id", default_hours_product(), output_field=IntegerField()
+            ),
+            estimated_value=Round(_Ratio(minutes * price_100, Value(6000)), 2, output_field=MONEY),
+        )
 
     def billable(self, cutoff=None):
         """Closed, condition "Da fatturare", not on a live order line, with a plausible

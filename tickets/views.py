@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,29 +9,30 @@ from core.actors import Actor
 from core.exceptions import DomainError
 from core.functions import function_required
 from core.input import record_id
+from core.lists import list_page
 from tickets import services
+from tickets.filters import TicketFilter
 from tickets.forms import (
     ActivityForm,
     MaterialFormSet,
-    TicketFilterForm,
     TicketForm,
     contracts_of,
 )
 from tickets.models import Activity, Ticket
 from tickets.permissions import MANAGE_TICKETS
+from tickets.tables import TicketTable
 
 
 @function_required(MANAGE_TICKETS)
 def ticket_list(request):
-    filters = TicketFilterForm(request.GET or None)
-    tickets = Ticket.objects.for_list()
-    if request.GET:
-        tickets = filters.filter(tickets)
-    page = Paginator(tickets, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "tickets/ticket_list.html"
-    if request.htmx:
-        template += "#results"
-    return render(request, template, {"filters": filters, "page": page})
+    tickets = Ticket.objects.for_list().with_billable_summary()
+    return list_page(
+        request,
+        filterset=TicketFilter(request.GET or None, queryset=tickets),
+        table_class=TicketTable,
+        template="tickets/ticket_list.html",
+        export_name="segnalazioni",
+    )
 
 
 def ticket_activities(ticket):

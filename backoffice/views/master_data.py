@@ -1,23 +1,23 @@
 """Gestione anagrafiche: one screen family (list, new, edit; delete for the kinds that allow it)
 per kind of master data. The kinds are registered by each app (backoffice.master_data_registry)."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.generic import CreateView, ListView, UpdateView
+from django.views import View
+from django.views.generic import CreateView, UpdateView
 
 from backoffice import services
 from backoffice.imports import import_kind_for
 from backoffice.master_data_registry import MASTER_DATA, MasterData
 from backoffice.permissions import MANAGE_MASTER_DATA
+from backoffice.tables import master_data_filter, master_data_table
 from core.exceptions import DomainError
 from core.functions import function_required
-from core.input import search_text
+from core.lists import list_page
 
 __all__ = ["MASTER_DATA", "MasterData", "master_data_kind"]
 
@@ -27,12 +27,6 @@ def master_data_kind(slug) -> MasterData:
         return MASTER_DATA[slug]
     except KeyError:
         raise Http404(slug) from None
-
-
-def _display(obj, column):
-    if obj._meta.get_field(column).choices:
-        return getattr(obj, f"get_{column}_display")()
-    return getattr(obj, column)
 
 
 class MasterDataMixin:
@@ -63,31 +57,27 @@ class MasterDataMixin:
         return super().form_valid(form)
 
 
-class MasterDataList(MasterDataMixin, ListView):
-    template_name = "backoffice/masterdata_list.html"
-    paginate_by = settings.PAGE_SIZE
+class MasterDataList(MasterDataMixin, View):
+    """The kind's records: search, sortable columns, pages, exports (core.lists)."""
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        self.search = search_text(self.request.GET.get("q"))
-        if self.search:
-            condition = Q()
-            for field in self.kind.search_fields:
-                condition |= Q(**{f"{field}__icontains": self.search})
-            queryset = queryset.filter(condition)
-        return queryset
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            headers=[self.model._meta.get_field(c).verbose_name for c in self.kind.columns],
-            rows=[
-                (obj, [_display(obj, c) for c in self.kind.columns]) for obj in context["page_obj"]
-            ],
-            search=self.search,
-            import_kind=import_kind_for(self.kind.slug),
+    def get(self, request, *args, **kwargs):
+        return list_page(
+            request,
+            filterset=master_data_filter(self.kind)(
+                request.GET or None, queryset=self.get_queryset().order_by(*self.ordering())
+            ),
+            table_class=master_data_table(self.kind),
+            template="backoffice/masterdata_list.html",
+            export_name=self.kind.slug,
+            context={
+                "kind": self.kind,
+                "master_data": MASTER_DATA.values(),
+                "import_kind": import_kind_for(self.kind.slug),
+            },
         )
-        return context
+
+    def ordering(self):
+        return [*(self.model._meta.ordering or []), "pk"]
 
 
 class MasterDataCreate(MasterDataMixin, CreateView):

@@ -1,9 +1,7 @@
 """The Back Office's Orders/Offers: list, manual creation, the order page with its header and
 lines (edited with htmx), cancellation."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html, format_html_join
@@ -13,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice import documents, forms
 from backoffice.exceptions import AmountTooLarge
+from backoffice.filters import OrderFilter
 from backoffice.permissions import MANAGE_ORDERS
 from backoffice.selectors import (
     order_events,
@@ -30,24 +29,21 @@ from backoffice.services import (
     update_line,
     update_order_header,
 )
+from backoffice.tables import OrderTable
 from core.exceptions import DomainError
 from core.functions import function_required
+from core.lists import list_page
 
 
 @function_required(MANAGE_ORDERS)
 def order_list(request):
-    filters = forms.OrderFilterForm(request.GET or None)
     orders = orders_visible_to(request.user).with_list_relations().with_erp_state()
-    if request.GET:
-        orders = filters.filter(orders)
-    page = Paginator(orders, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "backoffice/order_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(
+    return list_page(
         request,
-        template,
-        {"filters": filters, "page": page},
+        filterset=OrderFilter(request.GET or None, queryset=orders),
+        table_class=OrderTable,
+        template="backoffice/order_list.html",
+        export_name="ordini",
     )
 
 

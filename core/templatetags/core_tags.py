@@ -48,7 +48,28 @@ def page_url(context, number):
     """The current address with another page number: filters keep their state across pages."""
     query = context["request"].GET.copy()
     query["page"] = number
+    query.pop("export", None)
     return f"?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_url(context, table, column):
+    """The current address sorted by this column (the other way if it already is): the filters
+    stay, the page goes back to the first."""
+    query = context["request"].GET.copy()
+    query[table.prefixed_order_by_field] = column.order_by_alias.next
+    for name in (table.prefixed_page_field, "export"):
+        query.pop(name, None)
+    return f"{context['request'].path}?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def export_url(context, file_format):
+    """The current address (filters and sort) asking for every row as a file."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    query["export"] = file_format
+    return f"{context['request'].path}?{query.urlencode()}"
 
 
 @register.inclusion_tag("partials/history.html")

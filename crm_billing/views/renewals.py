@@ -15,10 +15,12 @@ from django.views.decorators.http import require_POST
 from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
+from core.exports import FORMATS, export_response
 from core.functions import function_required
 from crm_billing.forms import RenewalsDueFilterForm, RenewalSelectionForm
 from crm_billing.services.renewals import contracts_due, plan_renewals, renew_contract
 from crm_billing.services.runs import preview_renewal_run
+from crm_billing.tables import RenewalsDueTable
 from crm_billing.views.messages import refuse
 
 SORTS = {
@@ -51,6 +53,10 @@ def renewals_due(request):
     )
     sort = filters.cleaned_data.get("sort") if filters.is_bound and filters.is_valid() else ""
     ordered = contracts.select_related("customer", "order").order_by(*SORTS[sort or "end"])
+    file_format = request.GET.get("export")
+    if file_format in FORMATS:
+        # Every contract listed, in the order chosen (not only this page).
+        return export_response(RenewalsDueTable(ordered), file_format, name="scadenzario-rinnovi")
     page = Paginator(ordered, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,

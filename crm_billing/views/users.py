@@ -1,33 +1,30 @@
 """Amministrazione › Gestione Utenti: accounts and the functions granted to each."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.functions import function_required
-from core.input import search_text
+from core.lists import list_page
+from crm_billing.filters import UserFilter
 from crm_billing.forms import UserCreateForm, UserFunctionsForm
 from crm_billing.permissions import MANAGE_USERS
 from crm_billing.services.users import create_user, set_user_active, update_user
+from crm_billing.tables import UserTable
 
 
 @function_required(MANAGE_USERS)
 def user_list(request):
-    search = search_text(request.GET.get("q"))
     users = get_user_model().objects.order_by("username").prefetch_related("user_permissions")
-    if search:
-        users = users.filter(
-            Q(username__icontains=search)
-            | Q(first_name__icontains=search)
-            | Q(last_name__icontains=search)
-        )
-    page = Paginator(users, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "crm_billing/user_list.html", {"page": page, "search": search})
+    return list_page(
+        request,
+        filterset=UserFilter(request.GET or None, queryset=users),
+        table_class=UserTable,
+        template="crm_billing/user_list.html",
+        export_name="utenti",
+    )
 
 
 @function_required(MANAGE_USERS)

@@ -157,7 +157,7 @@ def test_the_order_list_filters_by_erp_state(bo_client, backoffice_user):
 
     def listed(state):
         response = bo_client.get(reverse("backoffice:order_list"), {"erp_state": state})
-        return {order.pk for order in response.context["page"]}
+        return {row.record.pk for row in response.context["page"]}
 
     assert listed("not_sent") == {never.pk}
     assert listed("in_progress") == {queued.pk}
@@ -171,7 +171,7 @@ def test_a_failed_order_sent_again_is_filed_under_its_latest_send(bo_client, bac
     failed = _fail(erp.send_order(order=order, actor=backoffice_user))
     erp.resend_transmission(transmission=failed, actor=backoffice_user)
     response = bo_client.get(reverse("backoffice:order_list"), {"erp_state": "in_progress"})
-    assert [o.pk for o in response.context["page"]] == [order.pk]
+    assert [row.record.pk for row in response.context["page"]] == [order.pk]
 
 
 @pytest.mark.parametrize("orders", [3, 30])

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from backoffice import services
 from backoffice.master_data_registry import MASTER_DATA, MasterData, register
@@ -60,7 +61,7 @@ def submit(client, url, **values):
 
 
 def listed(response):
-    return [obj for obj, _cells in response.context["rows"]]
+    return [row.record for row in response.context["page"]]
 
 
 # --- Registry -----------------------------------------------------------------------------------
@@ -166,7 +167,8 @@ def test_the_price_list_shows_list_product_and_price_without_an_active_column(cl
     fields = [
         PriceListItem._meta.get_field(name) for name in ("price_list", "product", "unit_price")
     ]
-    assert response.context["headers"] == [field.verbose_name for field in fields]
+    headers = [str(column.header) for column in response.context["table"].columns]
+    assert headers == [capfirst(field.verbose_name) for field in fields] + [""]
     page = response.content.decode()
     assert "Grandi clienti" in page and "ASS-H - Assistenza oraria" in page
     assert "1.150,00" in page

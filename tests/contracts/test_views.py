@@ -161,7 +161,7 @@ def test_contract_list_filters_by_expiry(operator_client):
     soon = ContractFactory(start_date=today - timedelta(days=300), end_date=today + timedelta(10))
     ContractFactory(start_date=today - timedelta(days=300), end_date=today + timedelta(90))
     response = operator_client.get(reverse("contracts:contract_list"), {"expiring_within": "30"})
-    assert [c.pk for c in response.context["page"]] == [soon.pk]
+    assert [row.record.pk for row in response.context["page"]] == [soon.pk]
 
 
 @pytest.mark.parametrize("orders", [1, 30])

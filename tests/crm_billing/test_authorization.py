@@ -60,6 +60,7 @@ TABLE = {
     "administration:user_deactivate": ("get", MANAGE_USERS),
     "administration:user_activate": ("get", MANAGE_USERS),
     "contracts:contract_list": ("get", MANAGE_CONTRACTS),
+    "contracts:renewal_list": ("get", MANAGE_CONTRACTS),
     "contracts:contract_create": ("get", MANAGE_CONTRACTS),
     "contracts:contract_detail": ("get", MANAGE_CONTRACTS),
     "contracts:customer_orders": ("get", MANAGE_CONTRACTS),

@@ -86,7 +86,7 @@ def test_ticket_list_filters(operator):
     response = operator.get(
         reverse("tickets:ticket_list"), {"customer": customer.pk, "to_bill": "on"}
     )
-    assert [t.pk for t in response.context["page"]] == [to_bill.pk]
+    assert [row.record.pk for row in response.context["page"]] == [to_bill.pk]
     response = operator.get(
         reverse("tickets:ticket_list"), {"customer": customer.pk, "opened_to": "2025-12-31"}
     )

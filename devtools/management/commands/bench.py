@@ -15,6 +15,7 @@ can be pointed at any database through DATABASE_URL.
 import json
 import statistics
 import time
+import tracemalloc
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -372,6 +373,56 @@ def report_dashboard(out, results, repeat):
         out(f"{row['activities']:>10} {row['ms']:>9.2f} {row['queries']:>8}")
 
 
+def export_once(client, url):
+    """One export through the view, read to the last byte: (seconds, bytes)."""
+    start = time.perf_counter()
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    return time.perf_counter() - start, size
+
+
+def measure_exports(count):
+    """Esporta CSV / XLSX of `count` tickets with one billable activity each (the estimated
+    value column computed for every row): seconds, and the peak of Python memory allocated
+    during the export (tracemalloc, in a second run: it slows the code it watches)."""
+    fixture = Fixture()
+    fixture.tickets(count, activities=1)
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    client.force_login(fixture.user)
+    rows = []
+    for file_format in ("csv", "xlsx"):
+        url = f"{reverse('tickets:ticket_list')}?export={file_format}"
+        seconds, size = export_once(client, url)
+        tracemalloc.start()
+        export_once(client, url)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(
+            {
+                "format": file_format,
+                "tickets": count,
+                "seconds": round(seconds, 2),
+                "rows_per_second": round(count / seconds),
+                "mib": round(size / 2**20, 1),
+                "peak_mib": round(peak / 2**20, 1),
+            }
+        )
+    return rows
+
+
+def report_exports(out, results, count):
+    out(f"\nEsporta CSV / XLSX of the ticket list ({count} tickets, all columns)")
+    out(f"{'format':<7} {'tickets':>8} {'seconds':>8} {'rows/s':>8} {'MiB':>6} {'peak MiB':>9}")
+    rows = rolled_back(lambda: {"rows": measure_exports(count)})["rows"]
+    results["exports"] = rows
+    for row in rows:
+        out(
+            f"{row['format']:<7} {row['tickets']:>8} {row['seconds']:>8.2f} "
+            f"{row['rows_per_second']:>8} {row['mib']:>6.1f} {row['peak_mib']:>9.1f}"
+        )
+
+
 class Command(BaseCommand):
     help = "Benchmarks bulk billing and the main pages; prints a table, writes var/bench.json."
 
@@ -382,6 +433,7 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=15, help="timed requests per page")
         parser.add_argument("--no-pages", action="store_true")
         parser.add_argument("--pages", default="", help="only these pages, name,… (all)")
+        parser.add_argument("--export-rows", type=int, default=100_000, help="0: no export")
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var/bench.json"))
 
     def handle(self, *args, **options):
@@ -437,6 +489,8 @@ class Command(BaseCommand):
                 )
         if not options["no_pages"]:
             report_dashboard(out, results, min(options["repeat"], 5))
+        if options["export_rows"]:
+            report_exports(out, results, options["export_rows"])
         Path(options["output"]).parent.mkdir(parents=True, exist_ok=True)
         Path(options["output"]).write_text(json.dumps(results, indent=2))
         out(f"\nFigures written to {options['output']}")

@@ -1,0 +1,81 @@
+"""The tables of the lists of Amministrazione (Gestione Utenti)."""
+
+import django_tables2 as tables
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.tables import BooleanColumn, DateColumn, MoneyColumn, Table
+
+
+class UserTable(Table):
+    username = tables.Column(
+        verbose_name=_("User name"),
+        linkify=("administration:user_update", {"pk": tables.A("pk")}),
+    )
+    name = tables.Column(
+        verbose_name=_("Name"), accessor="last_name", order_by=("last_name", "first_name", "id")
+    )
+    email = tables.Column(verbose_name=_("Email"))
+    functions = tables.TemplateColumn(
+        '{% load i18n %}{% if record.is_superuser %}<span class="badge text-bg-dark">'
+        '{% translate "all (administrator)" %}</span>{% endif %} '
+        "{% for perm in record.user_permissions.all %}"
+        '<span class="badge text-bg-secondary me-1">{% translate perm.name %}</span>{% endfor %}',
+        verbose_name=_("Functions"),
+        orderable=False,
+    )
+    is_active = tables.TemplateColumn(
+        '{% load i18n %}{% if record.is_active %}<span class="badge text-bg-success">'
+        '{% translate "active" %}</span>{% else %}<span class="badge text-bg-warning">'
+        '{% translate "deactivated" %}</span>{% endif %}',
+        verbose_name=_("Status"),
+        order_by=("is_active", "username"),
+    )
+    last_login = DateColumn(verbose_name=_("Last login"), visible=False)
+    is_superuser = BooleanColumn(verbose_name=_("Administrator"), visible=False)
+    actions = tables.TemplateColumn(
+        "{% load i18n %}<a href=\"{% url 'administration:user_update' record.pk %}\" "
+        'class="btn btn-sm btn-outline-primary">{% translate "Functions" %}</a> '
+        "{% if record.is_active %}<a href=\"{% url 'administration:user_deactivate' record.pk %}\""
+        ' class="btn btn-sm btn-outline-danger">{% translate "Deactivate" %}</a>{% else %}'
+        "<a href=\"{% url 'administration:user_activate' record.pk %}\" "
+        'class="btn btn-sm btn-outline-success">{% translate "Reactivate" %}</a>{% endif %}',
+        verbose_name="",
+        orderable=False,
+        exclude_from_export=True,
+        attrs={"td": {"class": "text-end"}},
+    )
+
+    class Meta(Table.Meta):
+        empty_text = _("No user found.")
+
+    def render_name(self, record):
+        return record.get_full_name()
+
+    def value_name(self, record):
+        return record.get_full_name()
+
+    def value_functions(self, record):
+        names = [gettext(perm.name) for perm in record.user_permissions.all()]
+        if record.is_superuser:
+            names.insert(0, gettext("all (administrator)"))
+        return ", ".join(names)
+
+    def value_is_active(self, record):
+        return gettext("active") if record.is_active else gettext("deactivated")
+
+
+class RenewalsDueTable(Table):
+    """The Scadenzario rinnovi's export: the contracts coming due, in the order chosen."""
+
+    number = tables.Column(verbose_name=_("Contract no."))
+    customer_code = tables.Column(verbose_name=_("Customer code"), accessor="customer__code")
+    customer = tables.Column(verbose_name=_("Customer"), accessor="customer__name")
+    current_end = DateColumn(verbose_name=_("Current period ends"))
+    notice_deadline = DateColumn(verbose_name=_("Notice deadline"), empty_values=())
+    tacit_renewal = BooleanColumn(verbose_name=_("Tacit renewal"))
+    customer_cost = MoneyColumn(verbose_name=_("Customer cost"))
+    order = tables.Column(verbose_name=_("Order no."), accessor="order__number")
+
+    def value_notice_deadline(self, record):
+        return record.notice_deadline(record.current_end)
