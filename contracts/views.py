@@ -148,9 +148,10 @@ def customer_orders_options(request):
     form, or the renewal's contract's customer; the most recent linkable orders, or those
     matching the search box (`q`), and the one selected (`order`) kept."""
     renewal = Renewal.objects.filter(pk=record_id(request.GET.get("renewal"))).first()
-    if request.GET.get("renewal_of"):
-        contract = get_object_or_404(Contract, pk=record_id(request.GET.get("renewal_of")))
-        customer_id, record = contract.customer_id, renewal
+    if "renewal_of" in request.GET:
+        # An unknown contract finds nothing, like an unknown customer.
+        contract = Contract.objects.filter(pk=record_id(request.GET["renewal_of"])).first()
+        customer_id, record = (contract.customer_id if contract else None), renewal
     else:
         contract = Contract.objects.filter(pk=record_id(request.GET.get("contract"))).first()
         customer_id, record = record_id(request.GET.get("customer")), contract

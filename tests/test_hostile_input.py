@@ -718,6 +718,9 @@ READ_ONLY = {
     "contracts:contract_list",
     "contracts:renewal_list",
     "contracts:customer_orders",
+    "administration:product_options",
+    "backoffice:order_line_edit",
+    "backoffice:order_line_row",
     "tickets:customer_contracts",
     "tickets:ticket_list",
     "billing:billing_run_detail",
@@ -1433,6 +1436,23 @@ class CustomerParam(forms.Form):
     customer = forms.CharField(required=False)
 
 
+class OrderOptionsParams(CustomerParam):
+    """The Num. Ordine / Prot. Int. search (htmx): the text, the order chosen, whose."""
+
+    order_q = forms.CharField(required=False)
+    order = forms.CharField(required=False)
+    contract = forms.CharField(required=False)
+    renewal_of = forms.CharField(required=False)
+    renewal = forms.CharField(required=False)
+
+
+class ProductOptionsParams(forms.Form):
+    """A product dropdown's search on the configuration page (htmx)."""
+
+    product_q = forms.CharField(required=False)
+    field = forms.CharField(required=False)
+
+
 FILTERS = [
     ("backoffice:order_list", [], OrderFilter(queryset=Order.objects.none()).get_form_class()),
     ("backoffice:order_list", [], ListParams),
@@ -1453,7 +1473,8 @@ FILTERS = [
         UserFilter(queryset=get_user_model().objects.none()).get_form_class(),
     ),
     ("administration:user_list", [], ListParams),
-    ("contracts:customer_orders", [], CustomerParam),
+    ("contracts:customer_orders", [], OrderOptionsParams),
+    ("administration:product_options", [], ProductOptionsParams),
     ("tickets:customer_contracts", [], CustomerParam),
 ]
 
