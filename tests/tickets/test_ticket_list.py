@@ -85,6 +85,17 @@ def test_the_column_headers_sort_and_keep_the_filters(operator):
     assert 'aria-sort="descending"' in body
 
 
+def test_a_filter_changed_after_sorting_keeps_the_sort(operator):
+    customer = CustomerFactory()
+    response = operator.get(URL, {"customer": customer.pk, "sort": "-subject"})
+    filters = response.content.decode().split('role="search"')[1].split("</form>")[0]
+    # The filter form posts the sort back with the filters it submits.
+    assert '<input type="hidden" name="sort" value="-subject">' in filters
+    response = operator.get(URL, {"customer": customer.pk})
+    filters = response.content.decode().split('role="search"')[1].split("</form>")[0]
+    assert 'name="sort"' not in filters
+
+
 def test_a_sort_on_an_unknown_column_is_ignored(operator):
     ticket = TicketFactory()
     response = operator.get(URL, {"sort": "customer__password"})
