@@ -277,6 +277,13 @@ class OrderLine(models.Model):
                 name="orderline_discount_between_0_and_100",
             ),
         ]
+        indexes = [
+            # "Is this billed?" (backoffice/billed.py) asks for the lines of one source, live or
+            # released, for every row of a list: the partial unique indexes above cannot answer
+            # it (their conditions name the day), so without this one each row scanned every
+            # line of its kind of source.
+            models.Index(fields=["source_type", "source_id"], name="orderline_source"),
+        ]
 
     def __str__(self):
         return self.description
