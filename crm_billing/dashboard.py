@@ -100,7 +100,8 @@ def priced(activities: QuerySet[Activity], *, today: date, profile: BillingProfi
     """The activities annotated with their age bucket, billed hours in cents of an hour
     (`hours_cents`) and value in cents (`value_cents`), as billing would price their hours."""
     age = Case(
-        *(When(date__gte=today - timedelta(days=a.oldest), then=Value(a.key)) for a in AGES[:-1]),
+        # The buckets' own conditions, the ones a cell's slice is billed by (the first match).
+        *(When(a.condition(today), then=Value(a.key)) for a in AGES[:-1]),
         default=Value(AGES[-1].key),
     )
     minutes = _whole(Coalesce("duration_minutes", Value(60)))
@@ -232,12 +233,12 @@ def _top(rows: dict, limit: int) -> list[Row]:
 
 def to_be_billed(*, today: date, limit: int | None = None) -> Board:
     """The dashboard as of `today`, with `limit` (TABLE_ROWS) customers and technicians, in
-    five queries whatever the number of activities: the configuration (two), the aggregate
+    four queries whatever the number of activities: the configuration, the aggregate
     grouped by ids only (narrow sort keys), the names of the customers and of the technicians
     shown."""
     limit = limit or TABLE_ROWS
-    profile = BillingProfile.objects.select_related("product").get(
-        pk=BillingProfile.objects.for_case(BillingProfile.Case.ACTIVITY).pk
+    profile = BillingProfile.objects.select_related("product").for_case(
+        BillingProfile.Case.ACTIVITY
     )
     rows = (
         priced(Activity.objects.billable(), today=today, profile=profile)

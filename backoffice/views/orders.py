@@ -197,7 +197,8 @@ def order_line_edit(request, pk, line_pk):
     order, line = _order_line(request, pk, line_pk)
     if not order.is_editable:
         messages.error(request, _("The order is not a draft: its lines cannot be changed."))
-        return redirect(order)
+        # To htmx the row as stored (a redirect would put the whole page inside the row).
+        return _render_line(request, order, line) if request.htmx else redirect(order)
     return _render_line(request, order, line, form=_line_form(line))
 
 

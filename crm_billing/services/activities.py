@@ -55,7 +55,9 @@ def _without_gc_pauses():
     tens of thousands of objects a batch keeps alive until it is written (rows, drafts,
     columns) trigger full collections that traverse every object of the process, a third of
     the batch's time, to find no cycles (they are freed by reference counting). Collections
-    resume afterwards; whoever paused them first resumes them."""
+    resume afterwards; whoever paused them first resumes them. Only around the writing batch,
+    not the preview: the pause is the whole process's, so a web worker's other threads would
+    go without collections while someone previews a large selection."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -481,7 +483,6 @@ class BillingPlan:
     prepaid: list[dict]
 
 
-@_without_gc_pauses()
 def plan_billing(
     *, tickets, cutoff: date | None = None, profile=None, lock=False, activity_ids=None
 ) -> BillingPlan:

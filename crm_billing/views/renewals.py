@@ -48,15 +48,15 @@ def renewals_due(request):
     filters = RenewalsDueFilterForm(request.GET or None)
     today = timezone.localdate()
     contracts, within = _filtered(filters, today)
-    counts = contracts.aggregate(
-        due=Count("pk"), ended=Count("pk", filter=Q(current_end__lt=today))
-    )
     sort = filters.cleaned_data.get("sort") if filters.is_bound and filters.is_valid() else ""
     ordered = contracts.select_related("customer", "order").order_by(*SORTS[sort or "end"])
     file_format = request.GET.get("export")
     if file_format in FORMATS:
         # Every contract listed, in the order chosen (not only this page).
         return export_response(RenewalsDueTable(ordered), file_format, name="scadenzario-rinnovi")
+    counts = contracts.aggregate(
+        due=Count("pk"), ended=Count("pk", filter=Q(current_end__lt=today))
+    )
     page = Paginator(ordered, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,

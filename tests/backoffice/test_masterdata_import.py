@@ -501,6 +501,16 @@ def test_the_command_previews_applies_and_is_idempotent(tmp_path, clerk, referen
     assert "0" in out
 
 
+def test_the_command_takes_more_rows_than_the_page(tmp_path, clerk, references, monkeypatch):
+    # The page's row limit (MAX_ROWS) is for a request; the scheduled job has none.
+    # (MAX_ROWS is the service's default argument: the page's limit made 1 row for the test.)
+    monkeypatch.setattr(preview_master_data_import, "__kwdefaults__", {"max_rows": 1})
+    path = tmp_path / "clienti.csv"
+    path.write_text(CUSTOMERS_CSV, encoding="utf-8")
+    call_command("import_masterdata", str(path), kind="customers", user=clerk.username)
+    assert Customer.objects.count() == 2
+
+
 def test_the_command_fails_on_a_bad_file_and_changes_nothing(tmp_path, clerk, references):
     path = tmp_path / "clienti.csv"
     path.write_text(CUSTOMERS_CSV.replace("12345678903", "12345678904"), encoding="utf-8")

@@ -236,6 +236,22 @@ def test_the_line_form_of_a_cancelled_order_is_not_offered(bo_client, order, bac
     assert "line-editing" not in response.content.decode()
 
 
+def test_htmx_asking_the_line_form_of_a_cancelled_order_gets_the_row_back(
+    bo_client, order, backoffice_user
+):
+    # A stale tab: the row stays a row (not the whole page swapped into it) and says why.
+    services.cancel_order(order=order, actor=backoffice_user)
+    line = order.lines.first()
+    response = bo_client.get(
+        reverse("backoffice:order_line_edit", args=[order.pk, line.pk]),
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body and "line-editing" not in body
+    assert f'id="line-{line.pk}"' in body
+
+
 def test_master_data_refuses_a_malformed_partita_iva(client, make_user):
     client.force_login(make_user(MANAGE_MASTER_DATA))
     response = client.post(

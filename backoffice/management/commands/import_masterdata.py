@@ -50,7 +50,10 @@ class Command(BaseCommand):
             raise CommandError(f"No user {user!r}.") from None
         try:
             with file.open("rb") as handle:
-                import_ = preview_master_data_import(kind=kind, file=handle, actor=actor)
+                # A scheduled job takes any number of rows: the page's limit is for a request.
+                import_ = preview_master_data_import(
+                    kind=kind, file=handle, actor=actor, max_rows=None
+                )
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error}") from None
         except PermissionDenied as denied:
