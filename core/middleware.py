@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
@@ -22,6 +24,30 @@ class ChosenLanguageMiddleware:
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class IdleSessionMiddleware:
+    """A session ends after SESSION_COOKIE_AGE idle seconds. Django's SESSION_SAVE_EVERY_REQUEST
+    would write and commit the session row on every request only to push its expiry on; here
+    it is pushed on at most once every SESSION_REFRESH_SECONDS (60), so a session ends between
+    29 and 30 idle minutes and most requests of a working user write nothing.
+
+    Sits right after SessionMiddleware: the session is marked modified before it is saved."""
+
+    REFRESHED = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # An empty session (anonymous, or just logged out) is not created or kept alive.
+        if session is not None and session.accessed and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(self.REFRESHED, 0) >= settings.SESSION_REFRESH_SECONDS:
+                session[self.REFRESHED] = now
         return response
 
 

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.IdleSessionMiddleware",
     "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,9 +157,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 
-# Sessions end after 30 idle minutes.
+# Sessions end after 30 idle minutes: core.middleware.IdleSessionMiddleware pushes the expiry on
+# at most once a minute (not a write on every request, as SESSION_SAVE_EVERY_REQUEST would do).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Security -------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """The shell every page shares: login, language, security headers, error pages, demo data."""
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from freezegun import freeze_time
 
 from backoffice.models import Customer, Order
 from tests.factories import UserFactory
@@ -66,6 +70,24 @@ def test_sessions_expire_after_idle_time(client, db):
     client.force_login(UserFactory())
     client.get(reverse("home"))
     assert client.session.get_expiry_age() == 1800
+
+
+@override_settings(SESSION_COOKIE_AGE=1800, SESSION_REFRESH_SECONDS=60)
+def test_a_working_users_session_is_pushed_on_once_a_minute_and_ends_after_idle_time(client, db):
+    with freeze_time("2026-12-01 09:00:00") as clock:
+        client.force_login(UserFactory())
+        client.get(reverse("home"))
+        pushed = Session.objects.get().expire_date
+        clock.tick(30)
+        client.get(reverse("home"))  # within the minute: the session row is not written
+        assert Session.objects.get().expire_date == pushed
+        clock.tick(31)
+        client.get(reverse("home"))
+        assert Session.objects.get().expire_date == pushed + timedelta(seconds=61)
+        clock.tick(1801)
+        response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_demo_data_loads_once(db):
