@@ -167,7 +167,13 @@ def _dispatch(run: BillingRun) -> BillingRun:
         execute_billing_run(run_id=run.pk)
     else:
         # After commit: the worker must find the run; the inline backend runs it right there.
-        transaction.on_commit(lambda: billing_run_task.enqueue(run.pk))
+        # robust: a task backend that is down (Redis) must not turn the committed run into an
+        # error page; the run stays queued, shows as stalled after BILLING_RUN_STALL_SECONDS
+        # and its user resumes it. A named function: Django logs a failing callback by name.
+        def enqueue_run_after_commit():
+            billing_run_task.enqueue(run.pk)
+
+        transaction.on_commit(enqueue_run_after_commit, robust=True)
     run.refresh_from_db()
     return run
 

@@ -1,8 +1,10 @@
 from datetime import timedelta
 
+import redis
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_rq import RQBackend
 
 from backoffice.models import Order
 from backoffice.permissions import MANAGE_ORDERS
@@ -151,6 +153,27 @@ def test_large_selections_run_as_a_task_with_a_progress_page(
     assert (run.state, run.processed, len(run.created_orders)) == (BillingRun.State.DONE, 3, 3)
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'id="run-summary"' in page and "hx-trigger" not in page
+
+
+@override_settings(
+    BILLING_BACKGROUND_THRESHOLD=2, TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+)
+def test_a_task_backend_down_leaves_the_confirmed_run_queued_not_an_error_page(
+    client, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(self, task, args, kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(RQBackend, "enqueue", down)
+    configure_activity_case()
+    tickets = [ActivityFactory(ticket=TicketFactory()).ticket for _ in range(3)]
+    client.force_login(make_user(MANAGE_TICKETS))
+    run = preview(client, {"mode": "selected", "tickets": [t.pk for t in tickets]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm(client, run)
+    run.refresh_from_db()
+    assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
+    assert run.state == BillingRun.State.QUEUED and Order.objects.count() == 0
 
 
 def test_nobody_reads_another_users_run(client, make_user):
