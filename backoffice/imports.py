@@ -176,8 +176,8 @@ def _read_xlsx(data: bytes) -> Table:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         rows, lines, headers = [], [], None
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
-            cells = [cell.strip() if isinstance(cell, str) else cell for cell in cells]
+        for number, row in enumerate(sheet.iter_rows(), 1):
+            cells = [_xlsx_value(cell) for cell in row]
             if all(cell is None or cell == "" for cell in cells):
                 continue
             if headers is None:
@@ -191,6 +191,19 @@ def _read_xlsx(data: bytes) -> Table:
     if headers is None:
         raise FileRefused(_("The file is empty."))
     return _table(headers, rows, lines)
+
+
+def _xlsx_value(cell):
+    """A cell's value as the sheet shows it: a code typed as the number 00123 in a column
+    formatted "00000" keeps its zeros (the number alone is 123)."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, str):
+        return value.strip()
+    zeros = getattr(cell, "number_format", "") or ""
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    if whole and float(value).is_integer() and set(zeros) == {"0"}:
+        return str(int(value)).zfill(len(zeros))
+    return value
 
 
 def _table(headers, rows, lines) -> Table:
@@ -232,12 +245,18 @@ def _text(value) -> str:
 
 
 class TextWidget(widgets.CharWidget):
-    def __init__(self, *, upper=False, choices=None):
-        self.upper, self.choices = upper, choices
+    """Text. `digits`: a number always written with that many digits (a partita IVA has 11, a
+    CAP 5); a spreadsheet that took it for a number dropped its leading zeros (00184 → 184),
+    in its cells and in the CSV files it saves, so a shorter run of digits gets them back."""
+
+    def __init__(self, *, upper=False, choices=None, digits=None):
+        self.upper, self.choices, self.digits = upper, choices, digits
         super().__init__(allow_blank=True)
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
+        if self.digits and text.isdigit() and len(text) < self.digits:
+            text = text.zfill(self.digits)
         if self.upper:
             text = text.upper()
         if text and self.choices is not None and text not in self.choices:
@@ -501,10 +520,10 @@ class PriceListItemResource(MasterDataResource):
 class CustomerResource(MasterDataResource):
     code = _field("code", "codice", TextWidget())
     name = _field("name", "ragione_sociale", TextWidget())
-    vat_number = _field("vat_number", "partita_iva", TextWidget())
+    vat_number = _field("vat_number", "partita_iva", TextWidget(digits=11))
     tax_code = _field("tax_code", "codice_fiscale", TextWidget(upper=True))
     address = _field("address", "indirizzo", TextWidget())
-    postal_code = _field("postal_code", "cap", TextWidget())
+    postal_code = _field("postal_code", "cap", TextWidget(digits=5))
     city = _field("city", "citta", TextWidget())
     province = _field("province", "provincia", TextWidget(upper=True))
     email = _field("email", "email", TextWidget())

@@ -268,6 +268,31 @@ def test_an_xlsx_file_has_real_numbers_and_is_imported_the_same(clerk, reference
     assert preview(clerk, content, name="clienti.xlsx").unchanged == 2
 
 
+def test_leading_zeros_a_spreadsheet_dropped_or_only_shows_are_kept(clerk, references):
+    """Excel takes 00488410010 and 00184 for numbers: the cells hold 488410010 and 184 (and a
+    CSV saved from it too); a column formatted "00000" shows the zeros the number lacks."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["codice", "ragione_sociale", "partita_iva", "cap"])
+    sheet.append([123, "Poste Roma S.p.A.", 488410010, 184])
+    sheet["A2"].number_format = "00000"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    import_ = preview(clerk, buffer.getvalue(), name="clienti.xlsx")
+    assert import_.state == State.PREVIEWED, import_.report
+    apply_master_data_import(import_=import_, actor=clerk)
+    customer = Customer.objects.get()
+    assert (customer.code, customer.vat_number, customer.postal_code) == (
+        "00123",
+        "00488410010",
+        "00184",
+    )
+    csv_saved_by_excel = (
+        "codice;ragione_sociale;partita_iva;cap\n00123;Poste Roma S.p.A.;488410010;184\n"
+    )
+    assert preview(clerk, csv_saved_by_excel).unchanged == 1
+
+
 def test_a_comma_separated_file_is_read_too(clerk, references):
     content = 'codice,ragione_sociale,sconto\nC10006,"Rossi, Bianchi & C. S.r.l.","12,5"\n'
     import_ = preview(clerk, content)
