@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
-from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
+from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import RowResult
 from openpyxl import load_workbook
 from tablib import Dataset
@@ -343,6 +343,34 @@ def _field(attribute, column, widget):
     return fields.Field(attribute=attribute, column_name=column, widget=widget)
 
 
+class KeyedInstanceLoader(ModelInstanceLoader):
+    """The stored records the file's rows name, read in one query per import (not one a row),
+    by every key column: one (a code) or several (a price list and a product). A row whose key
+    cannot be read is looked up when imported, where its error is reported."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = [self.resource.fields[name] for name in self.resource.get_import_id_fields()]
+        named = {field.attribute: set() for field in self.keys}
+        for row in self.dataset.dict:
+            try:
+                values = [field.clean(row) for field in self.keys]
+            except (KeyError, ValueError):
+                continue
+            for field, value in zip(self.keys, values, strict=True):
+                named[field.attribute].add(value)
+        queryset = self.get_queryset().filter(
+            **{f"{attribute}__in": values for attribute, values in named.items()}
+        )
+        self.stored = {self._key_of(record): record for record in queryset}
+
+    def _key_of(self, record):
+        return tuple(getattr(record, field.attribute) for field in self.keys)
+
+    def get_instance(self, row):
+        return self.stored.get(tuple(field.clean(row) for field in self.keys))
+
+
 class MasterDataResource(resources.ModelResource):
     """What every kind shares: matched by code, unchanged rows reported as such, the model's
     validation run on every row (a wrong check digit is the row's error), and who imported in
@@ -364,7 +392,7 @@ class MasterDataResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = True
         skip_html_diff = True
-        instance_loader_class = CachedInstanceLoader
+        instance_loader_class = KeyedInstanceLoader
         use_transactions = True
 
     @classmethod
@@ -514,7 +542,6 @@ class PriceListItemResource(MasterDataResource):
         model = PriceListItem
         fields = ["price_list", "product", "unit_price"]
         import_id_fields = ["price_list", "product"]
-        instance_loader_class = ModelInstanceLoader  # two key columns: one query a row
 
 
 class CustomerResource(MasterDataResource):

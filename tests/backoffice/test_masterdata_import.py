@@ -9,6 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -291,6 +293,28 @@ def test_leading_zeros_a_spreadsheet_dropped_or_only_shows_are_kept(clerk, refer
         "codice;ragione_sociale;partita_iva;cap\n00123;Poste Roma S.p.A.;488410010;184\n"
     )
     assert preview(clerk, csv_saved_by_excel).unchanged == 1
+
+
+def test_price_list_prices_are_matched_in_queries_that_do_not_grow_with_the_rows(clerk, references):
+    products = ProductFactory.create_batch(60)
+    gold = references["GOLD"]
+    PriceListItem.objects.bulk_create(
+        PriceListItem(price_list=gold, product=p, unit_price=Decimal("1100")) for p in products
+    )
+
+    def prices(count):
+        rows = "".join(f"GOLD;{p.code};1.100,00\n" for p in products[:count])
+        return "listino;prodotto;prezzo\n" + rows
+
+    def reads(count):
+        """The queries of a preview of `count` rows, less django-import-export's savepoint
+        around each row."""
+        with CaptureQueriesContext(connection) as queries:
+            assert preview(clerk, prices(count), Kind.PRICE_LIST_PRICES).unchanged == count
+        return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+    clerk.has_perm(MANAGE_MASTER_DATA)  # the clerk's functions read once, before counting
+    assert len(reads(60)) == len(reads(6))
 
 
 def test_a_comma_separated_file_is_read_too(clerk, references):
