@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -315,11 +316,12 @@ class ActiveWidget(widgets.BooleanWidget):
 
 class CodeWidget(widgets.ForeignKeyWidget):
     """A related record named by its code. The records a file may name are read once per import
-    (master data tables are small next to the rows that name them), restricted to those allowed
-    (an exemption, not a rate), with a message that names the code not found."""
+    (master data tables are small next to the rows that name them), restricted to those the
+    model's field allows (its limit_choices_to: an exemption, not a rate; the resource hands it
+    over), with a message that names the code not found."""
 
-    def __init__(self, model, *, field="code", allowed=None, missing=None):
-        self.allowed, self.missing = allowed or {}, missing
+    def __init__(self, model, *, field="code", missing=None):
+        self.allowed, self.missing = Q(), missing
         self._by_code = None
         super().__init__(model, field)
 
@@ -328,7 +330,7 @@ class CodeWidget(widgets.ForeignKeyWidget):
         if not code:
             return None
         if self._by_code is None:
-            queryset = self.model._base_manager.filter(**self.allowed)
+            queryset = self.model._base_manager.filter(self.allowed)
             self._by_code = {getattr(obj, self.field): obj for obj in queryset}
         try:
             return self._by_code[code]
@@ -385,6 +387,10 @@ class MasterDataResource(resources.ModelResource):
     def __init__(self, *, actor: Actor | None = None, write: bool = True):
         super().__init__()
         self.actor, self.write = actor, write
+        for field in self.fields.values():
+            if isinstance(field.widget, CodeWidget):
+                related = self._meta.model._meta.get_field(field.attribute).remote_field
+                field.widget.allowed = related.limit_choices_to or Q()
 
     class Meta:
         import_id_fields = ["code"]
@@ -511,7 +517,6 @@ class ProductResource(MasterDataResource):
         "aliquota_iva",
         CodeWidget(
             VatRate,
-            allowed={"nature": ""},
             missing=gettext_lazy("No VAT rate has the code “%(code)s” (exemptions do not count)."),
         ),
     )
@@ -566,7 +571,6 @@ class CustomerResource(MasterDataResource):
         "esenzione_iva",
         CodeWidget(
             VatRate,
-            allowed={"nature__gt": ""},
             missing=gettext_lazy(
                 "No VAT exemption has the code “%(code)s” (a rate with a nature code)."
             ),

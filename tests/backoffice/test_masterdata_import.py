@@ -42,6 +42,7 @@ from tests.factories import (
     PaymentTermsFactory,
     PriceListFactory,
     ProductFactory,
+    VatRateFactory,
 )
 from tests.pages import post_forms_as_rendered
 
@@ -376,6 +377,18 @@ def test_an_unknown_payment_terms_code_is_the_rows_error(clerk, references):
     assert errors_of(import_) == [(2, "pagamento")]
     assert_refused_and_nothing_changed(import_, "BB90")
     assert not Customer.objects.exists()
+
+
+def test_a_rate_and_an_exemption_are_not_taken_for_one_another(clerk, references):
+    VatRateFactory()  # 22, a plain rate; N6.7 (references) is an exemption
+    product = preview(
+        clerk, "codice;descrizione;prezzo_listino;aliquota_iva\nP1;Ora;55;N6.7\n", Kind.PRODUCTS
+    )
+    assert errors_of(product) == [(2, "aliquota_iva")]
+    assert_refused_and_nothing_changed(product, "N6.7")
+    customer = preview(clerk, "codice;ragione_sociale;esenzione_iva\nC1;Rossi;22\n")
+    assert errors_of(customer) == [(2, "esenzione_iva")]
+    assert_refused_and_nothing_changed(customer, "22")
 
 
 def test_an_ambiguous_amount_in_a_csv_file_is_refused(clerk, references):
