@@ -764,6 +764,10 @@ def _store(import_: MasterDataImport, outcome: Outcome, *, state: str) -> None:
     import_.unchanged, import_.errors = outcome.unchanged, outcome.errors
     import_.report = {"problems": outcome.problems or [], "rows": outcome.rows or []}
     import_.state = state
+    if state != MasterDataImport.State.PREVIEWED:
+        # The file (up to MAX_BYTES) is kept only while it may still be applied; what it did,
+        # row by row, stays in the report and in each changed record's history.
+        import_.content = b""
 
 
 def _outcome_of_file(
@@ -796,8 +800,6 @@ def preview_master_data_import(
     import_.content = data[: MAX_BYTES + 1]
     outcome = _outcome_of_file(import_, actor=actor, dry_run=True, max_rows=max_rows)
     refused = bool(outcome.problems or outcome.errors)
-    if len(data) > MAX_BYTES:
-        import_.content = b""  # not kept: it cannot be applied anyway
     _store(import_, outcome, state=import_.State.REFUSED if refused else import_.State.PREVIEWED)
     import_.save()
     return import_

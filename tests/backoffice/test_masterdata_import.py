@@ -123,6 +123,7 @@ def test_applying_writes_every_column_and_the_same_file_again_changes_nothing(cl
     applied = apply_master_data_import(import_=preview(clerk, CUSTOMERS_CSV), actor=clerk)
 
     assert applied.state == State.APPLIED and applied.applied_at is not None
+    assert bytes(MasterDataImport.objects.get(pk=applied.pk).content) == b""  # file not kept
     first = Customer.objects.get(code="C10001")
     assert first.name == "Officine Meccaniche Lombarde S.r.l."
     assert first.vat_number == "01234567897" and first.province == "MI"
@@ -331,6 +332,7 @@ def test_a_comma_separated_file_is_read_too(clerk, references):
 
 def assert_refused_and_nothing_changed(import_, *phrases):
     assert import_.state == State.REFUSED and not import_.applicable
+    assert bytes(MasterDataImport.objects.get(pk=import_.pk).content) == b""  # file not kept
     text = " ".join(import_.problems + [e["message"] for r in import_.rows for e in r["errors"]])
     for phrase in phrases:
         assert phrase in text, text
