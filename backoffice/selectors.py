@@ -1,5 +1,7 @@
 """Reads of orders, scoped by the user who asks."""
 
+from decimal import Decimal
+
 from django.core.paginator import Paginator
 from django.db.models import Sum
 
@@ -31,10 +33,9 @@ def order_lines_page(order: Order, number=None):
     return paginator.get_page(paginator.num_pages if number == "last" else number)
 
 
-def order_vat_summary(order: Order) -> money.VatSummary:
-    """The totals over every line of the order, summed by the database per VAT rate (two
-    queries, whatever the number of lines): the same figures as `Order.vat_summary()`, since
-    VAT is rounded once per rate on the sum of that rate's lines."""
+def order_taxable_by_rate(order: Order) -> list[tuple[VatRate, Decimal]]:
+    """Each VAT rate of the order's lines with the sum of their net amounts, summed by the
+    database (two queries, whatever the number of lines)."""
     taxable = dict(
         order.lines.order_by()
         .values("vat_rate")
@@ -42,7 +43,13 @@ def order_vat_summary(order: Order) -> money.VatSummary:
         .values_list("vat_rate", "taxable")
     )
     rates = VatRate.objects.in_bulk(taxable)
-    return money.vat_summary((rates[pk], amount) for pk, amount in taxable.items())
+    return [(rates[pk], amount) for pk, amount in taxable.items()]
+
+
+def order_vat_summary(order: Order) -> money.VatSummary:
+    """The totals over every line of the order: the same figures as `Order.vat_summary()`,
+    since VAT is rounded once per rate on the sum of that rate's lines."""
+    return money.vat_summary(order_taxable_by_rate(order))
 
 
 def order_events(order: Order) -> list[OrderEvent]:

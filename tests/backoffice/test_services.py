@@ -116,6 +116,35 @@ def test_editing_a_line_recomputes_totals_clears_the_defaults_banner_and_logs_it
     assert "2,00" in event.message or "2.00" in event.message
 
 
+def test_editing_a_line_of_a_large_order_reads_that_line_not_the_others(
+    backoffice_user, monkeypatch
+):
+    draft = services.LineDraft(
+        product=ProductFactory(),
+        description="Ora",
+        quantity=Decimal("1"),
+        unit_price=Decimal("1000"),
+    )
+    order = services.create_order(
+        order_type=OrderTypeFactory(),
+        customer=CustomerFactory(),
+        actor=backoffice_user,
+        lines=[draft] * 300,
+    )
+    line = order.lines.get(position=1)
+    loaded = []
+    from_db = OrderLine.from_db.__func__
+    monkeypatch.setattr(
+        OrderLine,
+        "from_db",
+        classmethod(lambda cls, *args: loaded.append(1) or from_db(cls, *args)),
+    )
+    services.update_line(line=line, actor=backoffice_user, changes={"quantity": Decimal("2")})
+    assert len(loaded) == 1  # the line itself, under its lock; the totals summed by the database
+    order.refresh_from_db()
+    assert order.total_net == Decimal("301000.00")
+
+
 def test_header_edit_records_old_and_new_values(order, backoffice_user):
     subject = DealSubjectFactory(name="Rinnovo")
     services.update_order_header(
