@@ -4,9 +4,11 @@ as JSON (var/bench.json).
 - "Fattura attività" of N tickets × k activities (N = 100, 1,000, 5,000), hours only and on
   site (call-out fee, travel, spare parts): wall time, queries, activities billed per second,
   and the ratio to one plain bulk_create of the same rows.
-- Pages: server time (median of repeated requests through the test client, after warm-up) and
-  queries, at a size N and at 10 N, beside a trivial view measured in the same run.
-- The "Da fatturare" dashboard at 10,000 and 100,000 billable activities.
+- Pages (`PAGES`, each registered with what grows on it and its N): server time (median of
+  repeated requests through the test client, after warm-up) and queries, at N and at 10 N,
+  beside a trivial view measured in the same run: the ratio to it and the growth at 10 N.
+  "Da fatturare" is one of them, at 10,000 and 100,000 billable activities.
+- Esporta CSV / XLSX of the ticket list.
 
 Every measurement runs inside a transaction that is rolled back: nothing is left behind, so it
 can be pointed at any database through DATABASE_URL.
@@ -15,13 +17,15 @@ can be pointed at any database through DATABASE_URL.
 import json
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -160,6 +164,35 @@ class Fixture:
             batch_size=5000,
         )
 
+    def products(self, count):
+        return Product.objects.bulk_create(
+            Product(code=f"BP{i}", description=f"P {i}", list_price=1, vat_rate=self.vat)
+            for i in range(count)
+        )
+
+    def billable_activities(self, count):
+        """`count` billable activities: 10 per ticket, 50 customers, 20 technicians, dated over
+        the last 120 days (every age bucket of "Da fatturare"), 30 to 75 minutes each."""
+        users = get_user_model()
+        technicians = users.objects.bulk_create(users(username=f"bench-t{i}") for i in range(20))
+        today = timezone.localdate()
+        Activity.objects.bulk_create(
+            (
+                Activity(
+                    ticket=ticket,
+                    date=today - timedelta(days=(i * 7 + n) % 120),
+                    technician=technicians[(i + n) % 20],
+                    description="Intervento",
+                    duration_minutes=30 + 5 * n,
+                    status=self.closed,
+                    condition=self.paid,
+                )
+                for i, ticket in enumerate(self.tickets(count // 10))
+                for n in range(10)
+            ),
+            batch_size=5000,
+        )
+
     def orders(self, count, customer=None, lines=1):
         drafts = [
             order_services.OrderDraft(
@@ -252,6 +285,14 @@ def confirm_only(run):
     return run
 
 
+def logged_in(user) -> Client:
+    """A test client logged in as `user`, sending a host the settings allow."""
+    host = next((host for host in settings.ALLOWED_HOSTS if "*" not in host), "localhost")
+    client = Client(HTTP_HOST=host.lstrip("."))
+    client.force_login(user)
+    return client
+
+
 def time_page(client, url, repeat):
     for _ in range(3):  # warm-up: caches, lazy imports, compiled templates
         response = client.get(url)
@@ -272,54 +313,138 @@ def time_page(client, url, repeat):
     return statistics.median(samples) * 1000, query_count
 
 
-PAGES = {
-    # name: (what grows, size N)
-    "ticket_list": ("tickets", 10_000),
-    "order_list": ("orders", 1_000),
-    "contract_page": ("orders of the customer", 20),
-    "renewal_page": ("orders of the customer", 20),
-    "order_page": ("lines", 50),
-    "configuration": ("products", 20),
-    "renewals_due": ("contracts due", 10_000),
-}
+@dataclass(frozen=True)
+class Page:
+    grows_with: str
+    size: int  # N; the page is measured at N and at 10 N
+    setup: Callable  # (fixture, size) → the page's address, its data written
+
+
+PAGES: dict[str, Page] = {}
+
+
+def page(name, grows_with, size):
+    """Register a page of the bench: `setup(fixture, size)` writes `size` of what grows and
+    returns the page's address."""
+
+    def register(setup):
+        PAGES[name] = Page(grows_with, size, setup)
+        return setup
+
+    return register
+
+
+@page("home", "orders", 1_000)
+def _home(fixture, size):
+    fixture.orders(size)
+    return reverse("home")
+
+
+@page("ticket_list", "tickets", 10_000)
+def _ticket_list(fixture, size):
+    fixture.tickets(size)
+    return reverse("tickets:ticket_list")
+
+
+@page("order_list", "orders", 1_000)
+def _order_list(fixture, size):
+    fixture.orders(size)
+    return reverse("backoffice:order_list")
+
+
+@page("contract_list", "contracts", 1_000)
+def _contract_list(fixture, size):
+    fixture.contracts_due(size)
+    return reverse("contracts:contract_list")
+
+
+@page("renewal_list", "renewals", 1_000)
+def _renewal_list(fixture, size):
+    Renewal.objects.bulk_create(
+        (
+            Renewal(
+                contract=contract,
+                start_date=contract.end_date + timedelta(days=1),
+                end_date=contract.end_date + timedelta(days=366),
+                cost=contract.customer_cost,
+            )
+            for contract in fixture.contracts_due(size)
+        ),
+        batch_size=5000,
+    )
+    return reverse("contracts:renewal_list")
+
+
+def _contract_with_renewal(fixture, orders):
+    """A contract and its renewal, its customer with `orders` orders (the dropdowns' choices)."""
+    customer = fixture.customers[0]
+    fixture.orders(orders, customer=customer)
+    contract = Contract.objects.create(
+        number="B-1",
+        customer=customer,
+        product=fixture.product,
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+    )
+    renewal = Renewal.objects.create(
+        contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31)
+    )
+    return contract, renewal
+
+
+@page("contract_page", "orders of the customer", 20)
+def _contract_page(fixture, size):
+    return _contract_with_renewal(fixture, size)[0].get_absolute_url()
+
+
+@page("renewal_page", "orders of the customer", 20)
+def _renewal_page(fixture, size):
+    return _contract_with_renewal(fixture, size)[1].get_absolute_url()
+
+
+@page("order_page", "lines", 50)
+def _order_page(fixture, size):
+    return fixture.orders(1, lines=size)[0].get_absolute_url()
+
+
+@page("configuration", "products", 20)
+def _configuration(fixture, size):
+    fixture.products(size)
+    return reverse("administration:billing_configuration")
+
+
+@page("customer_list", "customers", 1_000)
+def _customer_list(fixture, size):
+    Customer.objects.bulk_create(
+        Customer(code=f"BL{i:06}", name=f"Cliente elenco {i}") for i in range(size)
+    )
+    return reverse("backoffice:masterdata_list", args=["clienti"])
+
+
+@page("user_list", "users", 100)
+def _user_list(fixture, size):
+    users = get_user_model()
+    users.objects.bulk_create(users(username=f"bench-u{i}") for i in range(size))
+    return reverse("administration:user_list")
+
+
+@page("renewals_due", "contracts due", 10_000)
+def _renewals_due(fixture, size):
+    fixture.contracts_due(size)
+    return reverse("billing:renewals_due")
+
+
+@page("dashboard", "billable activities", 10_000)
+def _dashboard(fixture, size):
+    fixture.billable_activities(size)
+    return reverse("billing:billing_dashboard")
 
 
 def measure_page(name, size, repeat):
     fixture = Fixture()
-    customer = fixture.customers[0]
-    if name == "ticket_list":
-        fixture.tickets(size)
-        url = reverse("tickets:ticket_list")
-    elif name == "order_list":
-        fixture.orders(size)
-        url = reverse("backoffice:order_list")
-    elif name in ("contract_page", "renewal_page"):
-        fixture.orders(size, customer=customer)
-        contract = Contract.objects.create(
-            number="B-1",
-            customer=customer,
-            product=fixture.product,
-            start_date=date(2026, 1, 1),
-            end_date=date(2026, 12, 31),
-        )
-        renewal = Renewal.objects.create(
-            contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31)
-        )
-        url = (contract if name == "contract_page" else renewal).get_absolute_url()
-    elif name == "renewals_due":
-        fixture.contracts_due(size)
-        url = reverse("billing:renewals_due")
-    elif name == "order_page":
-        url = fixture.orders(1, lines=size)[0].get_absolute_url()
-    else:
-        Product.objects.bulk_create(
-            Product(code=f"BP{i}", description=f"P {i}", list_price=1, vat_rate=fixture.vat)
-            for i in range(size)
-        )
-        url = reverse("administration:billing_configuration")
+    url = PAGES[name].setup(fixture, size)
     analyze()
-    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
-    client.force_login(fixture.user)
+    client = logged_in(fixture.user)
     trivial_ms, _ = time_page(client, reverse("health"), repeat)
     page_ms, queries = time_page(client, url, repeat)
     return {
@@ -329,49 +454,6 @@ def measure_page(name, size, repeat):
         "trivial_ms": round(trivial_ms, 3),
         "ratio_to_trivial": round(page_ms / trivial_ms, 1),
     }
-
-
-DASHBOARD_SIZES = (10_000, 100_000)
-
-
-def measure_dashboard(size, repeat):
-    """ "Da fatturare" over `size` billable activities: 10 per ticket, 50 customers, 20
-    technicians, dated over the last 120 days (every age bucket), 30 to 75 minutes each."""
-    fixture = Fixture()
-    users = get_user_model()
-    technicians = users.objects.bulk_create(users(username=f"bench-t{i}") for i in range(20))
-    today = timezone.localdate()
-    Activity.objects.bulk_create(
-        (
-            Activity(
-                ticket=ticket,
-                date=today - timedelta(days=(i * 7 + n) % 120),
-                technician=technicians[(i + n) % 20],
-                description="Intervento",
-                duration_minutes=30 + 5 * n,
-                status=fixture.closed,
-                condition=fixture.paid,
-            )
-            for i, ticket in enumerate(fixture.tickets(size // 10))
-            for n in range(10)
-        ),
-        batch_size=5000,
-    )
-    analyze()
-    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
-    client.force_login(fixture.user)
-    page_ms, queries = time_page(client, reverse("billing:billing_dashboard"), repeat)
-    return {"activities": size, "ms": round(page_ms, 2), "queries": queries}
-
-
-def report_dashboard(out, results, repeat):
-    """The dashboard's rows of the table and of var/bench.json."""
-    out(f"\nDa fatturare (dashboard): median server time of {repeat} requests")
-    out(f"{'activities':>10} {'ms':>9} {'queries':>8}")
-    for size in DASHBOARD_SIZES:
-        row = rolled_back(lambda s=size: measure_dashboard(s, repeat))
-        results.setdefault("dashboard", []).append(row)
-        out(f"{row['activities']:>10} {row['ms']:>9.2f} {row['queries']:>8}")
 
 
 def export_once(client, url):
@@ -408,8 +490,7 @@ def measure_exports(count):
     fixture = Fixture()
     fixture.tickets(count, activities=1)
     analyze()
-    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
-    client.force_login(fixture.user)
+    client = logged_in(fixture.user)
     rows = []
     for file_format in ("csv", "xlsx"):
         url = f"{reverse('tickets:ticket_list')}?export={file_format}"
@@ -453,6 +534,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=15, help="timed requests per page")
         parser.add_argument("--no-pages", action="store_true")
         parser.add_argument("--pages", default="", help="only these pages, name,… (all)")
+        parser.add_argument(
+            "--page-size", type=int, default=0, help="N of every page (each its own by default)"
+        )
         parser.add_argument("--export-rows", type=int, default=100_000, help="0: no export")
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var/bench.json"))
 
@@ -496,7 +580,11 @@ class Command(BaseCommand):
                 f"{'× trivial':>10} {'10 N ms':>9} {'queries':>8} {'growth':>7}"
             )
             chosen = [name for name in options["pages"].split(",") if name] or list(PAGES)
-            for name, (grows, size) in ((n, PAGES[n]) for n in chosen):
+            unknown = set(chosen) - set(PAGES)
+            if unknown:
+                raise CommandError(f"No such page: {', '.join(sorted(unknown))}")
+            for name in chosen:
+                grows, size = PAGES[name].grows_with, options["page_size"] or PAGES[name].size
                 small = rolled_back(lambda n=name, s=size: measure_page(n, s, options["repeat"]))
                 large = rolled_back(
                     lambda n=name, s=size: measure_page(n, s * 10, options["repeat"])
@@ -507,8 +595,6 @@ class Command(BaseCommand):
                     f"{small['ratio_to_trivial']:>10.1f} {large['ms']:>9.2f} "
                     f"{large['queries']:>8} {large['ms'] / small['ms']:>6.2f}×"
                 )
-        if not options["no_pages"]:
-            report_dashboard(out, results, min(options["repeat"], 5))
         if options["export_rows"]:
             report_exports(out, results, options["export_rows"])
         Path(options["output"]).parent.mkdir(parents=True, exist_ok=True)
