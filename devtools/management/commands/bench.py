@@ -145,6 +145,7 @@ class Fixture:
     def contracts_due(self, count):
         """`count` contracts whose period ends within the Scadenzario's window."""
         today = timezone.localdate()
+        ends = [today + timedelta(days=1 + i % 50) for i in range(count)]
         return Contract.objects.bulk_create(
             (
                 Contract(
@@ -152,10 +153,11 @@ class Fixture:
                     customer=self.customers[i % 50],
                     product=self.product,
                     start_date=today - timedelta(days=340),
-                    end_date=today + timedelta(days=1 + i % 50),
+                    end_date=end,
+                    current_end=end,  # no renewal (bulk_create skips save(), which sets it)
                     customer_cost=Decimal("1200.00") + i % 100,
                 )
-                for i in range(count)
+                for i, end in enumerate(ends)
             ),
             batch_size=5000,
         )
@@ -305,6 +307,7 @@ def measure_page(name, size, repeat):
         renewal = Renewal.objects.create(
             contract=contract, start_date=date(2027, 1, 1), end_date=date(2027, 12, 31)
         )
+        contract.store_current_end()
         url = (contract if name == "contract_page" else renewal).get_absolute_url()
     elif name == "renewals_due":
         fixture.contracts_due(size)
