@@ -16,6 +16,7 @@ from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingProfile
 from crm_billing.services import renewals
 from tests.conftest import configure_all_cases
+from tests.contracts.test_views import contract_data
 from tests.factories import ContractFactory, CustomerFactory, ProductFactory, UserFactory
 
 
@@ -99,23 +100,11 @@ def test_rinnova_e_fattura_moves_the_current_end_of_each_contract(renewal_defaul
 def test_the_admin_keeps_the_current_end_of_the_renewals_it_adds_and_deletes(admin_client):
     contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
     url = reverse("admin:contracts_contract_change", args=[contract.pk])
-    fields = {
-        "number": contract.number,
-        "customer": contract.customer_id,
-        "product": contract.product_id,
-        "description": "",
-        "start_date": "2026-01-01",
-        "end_date": "2026-12-31",
-        "renewal_months": 12,
-        "customer_cost": "",
-        "notice_days": 0,
-        "index_share_percent": 100,
-        "billing_increment_minutes": "",
-        "minimum_minutes": "",
-        "renewals-INITIAL_FORMS": 0,
-        "renewals-MIN_NUM_FORMS": 0,
-        "renewals-MAX_NUM_FORMS": 1000,
-    }
+    # The contract page's fields, as the admin's form has them, and its inline renewals.
+    fields = contract_data(
+        contract,
+        **{"renewals-INITIAL_FORMS": 0, "renewals-MIN_NUM_FORMS": 0, "renewals-MAX_NUM_FORMS": 9},
+    )
     added = {
         "renewals-TOTAL_FORMS": 1,
         "renewals-0-start_date": "2027-01-01",

@@ -50,6 +50,7 @@ class Rollback(Exception):
 
 def rolled_back(measure):
     """Run measure() in a transaction that is always rolled back; return what it returned."""
+    vacuum()
     result = {}
     try:
         with transaction.atomic():
@@ -391,6 +392,18 @@ def _memory_kib(field: str) -> int:
     with open("/proc/self/status") as status:
         line = next(line for line in status if line.startswith(field + ":"))
     return int(line.split()[1])
+
+
+def vacuum():
+    """Clear what earlier measurements wrote and rolled back: PostgreSQL keeps those rows as
+    dead tuples until a vacuum, and every scan still reads them. After a few runs on one
+    database the contracts' table held 680,000 dead rows (75 MB) and none alive: counting the
+    10,000 contracts of the Scadenzario took 14 ms instead of 4, and the dashboard's scan of
+    its activities 11 ms before the first row."""
+    if connection.vendor == "postgresql":
+        tables = connection.introspection.django_table_names(only_existing=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM " + ", ".join(map(connection.ops.quote_name, tables)))
 
 
 def analyze():
