@@ -21,3 +21,9 @@ class ContractAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_related(self, request, form, formsets, change):
+        # The renewals added, changed or deleted here, or the contract's own end date, move
+        # its current end: stored again once the inlines are saved.
+        super().save_related(request, form, formsets, change)
+        form.instance.store_current_end()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Max, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, Round
 from django.urls import reverse
 from django.utils import timezone
@@ -22,28 +22,37 @@ from contracts.periods import next_period
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
+def periods_end():
+    """The end of a contract's latest period, computed from its rows: its last renewal's, or its
+    own end date while it has none (a renewal never starts before the contract's own period
+    ends, so the last renewal's end is the latest)."""
+    last_renewal_end = Subquery(
+        Renewal.objects.filter(contract=OuterRef("pk")).order_by("-end_date").values("end_date")[:1]
+    )
+    return Greatest(Coalesce(last_renewal_end, F("end_date")), F("end_date"))
+
+
 class ContractQuerySet(models.QuerySet):
-    def with_current_end(self):
-        """Annotate the end of the latest period: the last renewal's, or the contract's own."""
-        return self.annotate(
-            current_end=Greatest(Coalesce(Max("renewals__end_date"), F("end_date")), F("end_date"))
-        )
+    def store_current_end(self) -> int:
+        """Write these contracts' current_end from their periods, in one UPDATE. The one writer
+        of the field: every service that adds or changes a renewal, or a contract's end date,
+        calls it in its own transaction, under the contract's row lock."""
+        return self.update(current_end=periods_end())
+
+    def with_current_end_not_stored(self):
+        """The contracts whose stored current_end is not their periods' end (none, ever: the
+        test suite checks it after every test)."""
+        return self.alias(periods_end=periods_end()).exclude(current_end=F("periods_end"))
 
     def due_for_renewal(self, *, today, within_days: int):
         """Not cancelled, and their current period ends within `within_days` days of today, or
-        has ended already without a renewal after it."""
-        return (
-            self.with_current_end()
-            .filter(cancelled_on__isnull=True)
-            .filter(current_end__lte=today + timedelta(days=within_days))
+        has ended already without a renewal after it (contract_due_for_renewal's index)."""
+        return self.filter(
+            cancelled_on__isnull=True, current_end__lte=today + timedelta(days=within_days)
         )
 
     def for_list(self):
-        return (
-            self.with_current_end()
-            .select_related("customer", "product", "order")
-            .order_by("-start_date", "number")
-        )
+        return self.select_related("customer", "product", "order").order_by("-start_date", "number")
 
 
 class Contract(models.Model):
@@ -127,10 +136,18 @@ class Contract(models.Model):
         blank=True,
         related_name="contracts",
     )
+    # The end of the current period (the last renewal's, or its own end date), stored because
+    # the Scadenzario rinnovi filters and sorts every contract by it. Written only by
+    # ContractQuerySet.store_current_end(), in the transaction of the change: a trigger would
+    # guarantee it for any write, but it needs two dialects (SQLite drops a table's triggers
+    # when a migration rebuilds it, see backoffice 0006) and leaves the instances in memory
+    # stale; the writers are few and already hold the contract's row lock.
+    current_end = models.DateField(_("current end"), editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()
-    history = HistoricalRecords()
+    # current_end is derived from the periods, whose own changes are in the history.
+    history = HistoricalRecords(excluded_fields=["current_end"])
 
     class Meta:
         verbose_name = _("post-sales contract")
@@ -147,48 +164,59 @@ class Contract(models.Model):
             # An order bills at most one contract (or renewal: checked under the order's lock).
             models.UniqueConstraint(fields=["order"], name="contract_one_per_order"),
         ]
+        indexes = [
+            # The Scadenzario: the contracts not cancelled, by the end of their current period
+            # (its window, its count and its default order, read in index order).
+            models.Index(
+                fields=["current_end", "number"],
+                name="contract_due_for_renewal",
+                condition=Q(cancelled_on__isnull=True),
+            ),
+        ]
         permissions = [("manage_contracts", _("Post-sales contracts management"))]
 
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        # A contract is written before any renewal of it: until one comes, its current period
+        # is its own (store_current_end() keeps the field from then on).
+        if self.current_end is None:
+            self.current_end = self.end_date
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("contracts:contract_detail", args=[self.pk])
+
+    def store_current_end(self):
+        """Store the current end again after a change of the periods, and return it."""
+        Contract.objects.filter(pk=self.pk).store_current_end()
+        self.refresh_from_db(fields=["current_end"])
+        return self.current_end
 
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date comes before the start date.")})
 
-    def state_on(self, day, current_end=None):
-        end = current_end or self.end_date
+    def state_on(self, day):
         if day < self.start_date:
             return self.State.FUTURE
-        return self.State.ACTIVE if day <= end else self.State.EXPIRED
+        return self.State.ACTIVE if day <= self.current_end else self.State.EXPIRED
 
     @property
     def state(self):
-        return self.state_on(timezone.localdate(), getattr(self, "current_end", None))
+        return self.state_on(timezone.localdate())
 
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_on is not None
 
-    def current_period_end(self):
-        """The end of the latest period: the last renewal's, or the contract's own (annotated
-        by with_current_end() on lists)."""
-        annotated = getattr(self, "current_end", None)
-        if annotated is not None:
-            return annotated
-        last = self.renewals.order_by("-end_date").values_list("end_date", flat=True).first()
-        return max(last, self.end_date) if last else self.end_date
+    def notice_deadline(self):
+        """The last day a cancellation may arrive for the current period."""
+        return self.current_end - timedelta(days=self.notice_days)
 
-    def notice_deadline(self, current_end=None):
-        """The last day a cancellation may arrive for the period ending on current_end."""
-        end = current_end or self.current_period_end()
-        return end - timedelta(days=self.notice_days)
-
-    def next_period(self, current_end=None):
-        return next_period(current_end or self.current_period_end(), self.renewal_months)
+    def next_period(self):
+        return next_period(self.current_end, self.renewal_months)
 
     def period_clash(self, start, end, *, renewal=None) -> str:
         """Why the period start–end cannot be a renewal of this contract (`renewal`: the one

@@ -93,25 +93,28 @@ def _save_with_link(record: Contract | Renewal, *, actor: Actor, linked: str, un
 def save_contract(*, contract: Contract, actor: Actor) -> Contract:
     """Save a contract (values already validated); a change of Num. Ordine is recorded on both
     orders. Its own period never reaches into its renewals' (checked under its row lock, which
-    saving a renewal takes too)."""
+    saving a renewal takes too); its stored current end follows its end date."""
     if contract.pk:
         Contract.objects.select_for_update().filter(pk=contract.pk).first()
         clash = contract.own_period_clash(contract.end_date)
         if clash:
             raise PeriodClash(clash)
-    return _save_with_link(
+    _save_with_link(
         contract,
         actor=actor,
         linked=_("Linked to contract %(n)s") % {"n": contract.number},
         unlinked=_("Unlinked from contract %(n)s") % {"n": contract.number},
     )
+    contract.store_current_end()  # its own end date may have changed
+    return contract
 
 
 @transaction.atomic
 def save_renewal(*, renewal: Renewal, actor: Actor) -> Renewal:
     """Save a renewal (values already validated); a change of Prot. Int. is recorded on both
     orders. Periods of one contract never overlap: the contract's row lock makes two renewals
-    saved at once wait for each other, so the second sees the first."""
+    saved at once wait for each other, so the second sees the first. The contract's stored
+    current end follows the renewal's period."""
     contract = Contract.objects.select_for_update().get(pk=renewal.contract_id)
     clash = contract.period_clash(
         renewal.start_date, renewal.end_date, renewal=renewal if renewal.pk else None
@@ -119,12 +122,14 @@ def save_renewal(*, renewal: Renewal, actor: Actor) -> Renewal:
     if clash:
         raise PeriodClash(clash)
     number = contract.number
-    return _save_with_link(
+    _save_with_link(
         renewal,
         actor=actor,
         linked=_("Linked to the renewal of contract %(n)s") % {"n": number},
         unlinked=_("Unlinked from the renewal of contract %(n)s") % {"n": number},
     )
+    contract.store_current_end()
+    return renewal
 
 
 class ContractCancelled(DomainError):

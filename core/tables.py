@@ -88,12 +88,14 @@ class BooleanColumn(tables.Column):
 
 class SelectColumn(tables.Column):
     """The checkbox ticking a row for a bulk action; its header ticks every row of the page.
-    Posts `name` = the record's id, never localised."""
+    Posts `name` = the record's id, never localised; `form`: the id of the bulk action's form,
+    when the table cannot be inside it (rows with forms of their own)."""
 
-    def __init__(self, name, *, header_label, row_label, **kwargs):
+    def __init__(self, name, *, header_label, row_label, form="", **kwargs):
         self.input_name = name
         self.header_label = header_label
         self.row_label = row_label
+        self.form_attr = format_html(' form="{}"', form) if form else ""
         kwargs.update(accessor="pk", orderable=False, exclude_from_export=True, empty_values=())
         super().__init__(verbose_name="", **kwargs)
 
@@ -101,17 +103,19 @@ class SelectColumn(tables.Column):
     def header(self):
         return format_html(
             '<input class="form-check-input" type="checkbox" id="select-all" '
-            'data-select-all="{}" aria-label="{}">',
+            'data-select-all="{}" aria-label="{}"{}>',
             self.input_name,
             self.header_label,
+            self.form_attr,
         )
 
     def render(self, value, record):
         return format_html(
             '<input class="form-check-input" type="checkbox" name="{}" value="{}" '
-            'aria-label="{} {}">',
+            'aria-label="{} {}"{}>',
             self.input_name,
             str(value),
             _("Select"),
             self.row_label(record),
+            self.form_attr,
         )

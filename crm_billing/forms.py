@@ -10,11 +10,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Customer, DealSubject, OrderType, Product
+from backoffice.models import DealSubject, OrderType, Product
 from contracts.models import Contract
 from core.forms import StyledForm
 from core.input import record_id, search_text
 from crm_billing.dashboard import AGES
+from crm_billing.filters import RenewalsDueFilter
 from crm_billing.functions import function_permissions
 from crm_billing.models import BillingProfile, BillingRun
 from tickets.filters import TicketFilter
@@ -303,27 +304,6 @@ class ConditionsToBeBilledForm(forms.Form):
         self.fields["to_be_billed"].initial = [c.pk for c in conditions if c.to_be_billed]
 
 
-class RenewalsDueFilterForm(StyledForm, forms.Form):
-    """The Scadenzario rinnovi's filters: how far ahead, whose, and the order of the rows."""
-
-    SORTS = [
-        ("end", _("end of the current period")),
-        ("customer", _("customer")),
-        ("number", _("contract no.")),
-    ]
-
-    within_days = forms.IntegerField(
-        label=_("Ending within (days)"), min_value=0, max_value=3650, required=False
-    )
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name"), required=False
-    )
-    q = forms.CharField(label=_("Search"), required=False, max_length=60)
-    sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
-
-    DEFAULT_WITHIN_DAYS = 60
-
-
 class PriceIndexForm(StyledForm, forms.Form):
     """One month of the ISTAT FOI table."""
 
@@ -360,7 +340,10 @@ class RenewalSelectionForm(TickedOrFilteredForm):
         ("selected", _("ticked contracts")),
         ("filtered", _("all contracts matching the filters")),
     ]
-    ids_field, model, filter_form = "contracts", Contract, RenewalsDueFilterForm
+    ids_field, model = "contracts", Contract
+    filter_form = staticmethod(
+        lambda data: RenewalsDueFilter(data, queryset=Contract.objects.all())
+    )
     none_ticked = _("Tick at least one contract, or renew all filtered ones.")
     vanished = _("Some ticked contracts no longer exist: reload the list and tick again.")
 

@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from pytest_django.django_compat import is_django_unittest
 
 from backoffice import services
 from backoffice.permissions import MANAGE_MASTER_DATA, MANAGE_ORDERS, SEND_TO_ERP
+from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
 from crm_billing.models import BillingProfile
 from crm_billing.permissions import CONFIGURE_BILLING, MANAGE_USERS
@@ -16,6 +18,27 @@ from tests.factories import (
 )
 from tests.sequences import start_sequences_high
 from tickets.permissions import MANAGE_TICKETS
+
+
+@pytest.fixture(autouse=True)
+def contracts_keep_their_current_end(request):
+    """After every test that used the database, each contract's stored current end is the end
+    of its periods: a path (a service, the admin, a bulk run, a builder) that adds or changes a
+    renewal, or a contract's end date, without ContractQuerySet.store_current_end() fails the
+    test that took it."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if is_django_unittest(request) or not (marker or names & {"db", "transactional_db"}):
+        yield
+        return
+    transactional = "transactional_db" in names or bool(
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    # Set up first, so the check below runs before the test's rows are rolled back.
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    stale = list(Contract.objects.with_current_end_not_stored().values_list("number", flat=True))
+    assert not stale, f"contracts whose current_end was not stored again: {stale}"
 
 
 @pytest.fixture(scope="session")

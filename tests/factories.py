@@ -118,6 +118,12 @@ class RenewalFactory(factory.django.DjangoModelFactory):
     start_date = factory.Sequence(lambda n: date(2027 + n, 1, 1))
     end_date = factory.LazyAttribute(lambda renewal: renewal.start_date.replace(month=12, day=31))
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:  # as the services do: the contract's stored current end follows
+            instance.contract.store_current_end()
+
 
 class ActivityStatusFactory(factory.django.DjangoModelFactory):
     class Meta:

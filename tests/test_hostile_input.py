@@ -59,7 +59,7 @@ from contracts.forms import (
     RenewalForm,
 )
 from contracts.models import Contract, Renewal
-from crm_billing.filters import UserFilter
+from crm_billing.filters import RenewalsDueFilter, UserFilter
 from crm_billing.forms import (
     BillingProfileForm,
     BillingSelectionForm,
@@ -67,7 +67,6 @@ from crm_billing.forms import (
     DashboardSliceForm,
     PriceIndexForm,
     PriceIndexImportForm,
-    RenewalsDueFilterForm,
     RenewalSelectionForm,
     UserCreateForm,
     UserFunctionsForm,
@@ -348,6 +347,8 @@ def _master_data_cases():
 
 # The ticket list's filters are a FilterSet: its form, as the list and "Fattura attività" build it.
 TicketFilterForm = TicketFilter(queryset=Ticket.objects.none()).get_form_class()
+# The Scadenzario's too, as the list and "Rinnova e fattura" build it.
+RenewalsDueFilterForm = RenewalsDueFilter(queryset=Contract.objects.none()).get_form_class()
 
 
 def _selection_values(world):
@@ -650,7 +651,7 @@ CASES = {
             "renew_and_bill_preview[filtered]",
             "billing:renew_and_bill_preview",
             RenewalsDueFilterForm,
-            lambda world, data: RenewalsDueFilterForm(data),
+            lambda world, data: RenewalsDueFilter(data, queryset=Contract.objects.all()).form,
             values=lambda world: {"within_days": "3650"},
             extra=lambda world: {"mode": "filtered"},
         ),

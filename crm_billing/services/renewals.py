@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -56,8 +56,7 @@ def propose_renewal(
 ) -> Proposal:
     """The next period of `contract` and its cost by the renewal rule (`profile` None: the
     configuration is incomplete, said as the reason)."""
-    current_end = contract.current_period_end()
-    start, end = contract.next_period(current_end)
+    start, end = contract.next_period()
     price, reason = None, ""
     if contract.is_cancelled:
         reason = _("the contract was cancelled")
@@ -73,10 +72,10 @@ def propose_renewal(
     return Proposal(
         current_order=(last or contract).live_order,
         contract=contract,
-        current_end=current_end,
+        current_end=contract.current_end,
         start=start,
         end=end,
-        notice_deadline=contract.notice_deadline(current_end),
+        notice_deadline=contract.notice_deadline(),
         price=price,
         reason=reason,
     )
@@ -102,8 +101,7 @@ def plan_previewed_renewals(*, run) -> list[Proposal]:
     only the periods stored with the run are renewed, so a contract that could not be renewed
     when previewed, or was renewed since, is shown left out with the reason."""
     contracts = list(
-        Contract.objects.with_current_end()
-        .filter(pk__in=[int(pk) for pk in run.contract_periods])
+        Contract.objects.filter(pk__in=[int(pk) for pk in run.contract_periods])
         .select_related("customer", "order")
         .order_by("pk")
     )
@@ -120,18 +118,6 @@ def plan_previewed_renewals(*, run) -> list[Proposal]:
             proposal = replace(proposal, price=None, reason=_renewed_meanwhile(proposal))
         proposals.append(proposal)
     return proposals
-
-
-def contracts_due(*, today: date, within_days: int, customer=None, search: str = ""):
-    """The Scadenzario's contracts: due within the window, of a customer, matching a search."""
-    contracts = Contract.objects.due_for_renewal(today=today, within_days=within_days)
-    if customer is not None:
-        contracts = contracts.filter(customer=customer)
-    if search:
-        contracts = contracts.filter(
-            Q(number__icontains=search) | Q(customer__name__icontains=search)
-        )
-    return contracts
 
 
 def _renewed_meanwhile(proposal: Proposal) -> str:
@@ -174,6 +160,7 @@ def renew_contract(
             renewal.save()
     except IntegrityError as error:  # the same period, saved meanwhile by another path
         raise NotRenewable(_("This period was renewed already.")) from error
+    contract.store_current_end()
     return renewal
 
 
@@ -224,9 +211,9 @@ def _renew_and_bill_batch(items, *, actor: Actor, profile: BillingProfile, indic
     )
     contracts = {
         contract.pk: contract
-        for contract in Contract.objects.with_current_end()
-        .filter(pk__in=ids)
-        .select_related("customer__payment_terms", "customer__vat_exemption", "order")
+        for contract in Contract.objects.filter(pk__in=ids).select_related(
+            "customer__payment_terms", "customer__vat_exemption", "order"
+        )
     }
     prefetch_related_objects(list(contracts.values()), "renewals__order")
     renewals, prices, skipped = [], [], []
@@ -253,6 +240,9 @@ def _renew_and_bill_batch(items, *, actor: Actor, profile: BillingProfile, indic
     if not renewals:
         return [], skipped
     Renewal.objects.bulk_create(renewals)
+    Contract.objects.filter(
+        pk__in=[renewal.contract_id for renewal in renewals]
+    ).store_current_end()
     orders = create_orders(
         drafts=[
             renewal_order_draft(renewal, profile=profile, price=price)

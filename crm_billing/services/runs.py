@@ -111,9 +111,7 @@ def preview_renewal_run(*, contracts, actor: Actor) -> BillingRun:
     for (or none, when it cannot be: cancelled, missing index...), as a previewed run. Nothing
     is renewed until the run is confirmed. At most BILLING_MAX_SELECTION contracts."""
     require_function(actor, MANAGE_CONTRACTS)
-    chosen = _within_the_limit(
-        contracts.with_current_end().select_related("customer").order_by("pk"), contracts
-    )
+    chosen = _within_the_limit(contracts.select_related("customer").order_by("pk"), contracts)
     periods = {str(contract.pk): None for contract in chosen}
     periods.update(previewed_periods(plan_renewals(chosen)))
     return BillingRun.objects.create(

@@ -1,11 +1,8 @@
 """Scadenzario rinnovi: the contracts coming due, with the renewal "Rinnova" would create; and
 "Rinnova" itself, on the contract page and on each row."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,62 +12,32 @@ from django.views.decorators.http import require_POST
 from contracts.models import Contract
 from contracts.permissions import MANAGE_CONTRACTS
 from core.exceptions import DomainError
-from core.exports import FORMATS, export_response
 from core.functions import function_required
-from crm_billing.forms import RenewalsDueFilterForm, RenewalSelectionForm
-from crm_billing.services.renewals import contracts_due, plan_renewals, renew_contract
+from core.lists import filtered, list_page
+from crm_billing.filters import RenewalsDueFilter
+from crm_billing.forms import RenewalSelectionForm
+from crm_billing.services.renewals import renew_contract
 from crm_billing.services.runs import preview_renewal_run
 from crm_billing.tables import RenewalsDueTable
 from crm_billing.views.messages import refuse
 
-SORTS = {
-    "end": ("current_end", "number"),
-    "customer": ("customer__name", "current_end", "number"),
-    "number": ("number",),
-}
-
-
-def _filtered(filters: RenewalsDueFilterForm, today):
-    """The Scadenzario's contracts as its filters choose them (none when they are invalid)."""
-    if filters.is_bound and not filters.is_valid():
-        return Contract.objects.none(), RenewalsDueFilterForm.DEFAULT_WITHIN_DAYS
-    data = filters.cleaned_data if filters.is_bound else {}
-    within = data.get("within_days")
-    within = RenewalsDueFilterForm.DEFAULT_WITHIN_DAYS if within is None else within
-    contracts = contracts_due(
-        today=today, within_days=within, customer=data.get("customer"), search=data.get("q", "")
-    )
-    return contracts, within
-
 
 @function_required(MANAGE_CONTRACTS)
 def renewals_due(request):
-    filters = RenewalsDueFilterForm(request.GET or None)
-    today = timezone.localdate()
-    contracts, within = _filtered(filters, today)
-    sort = filters.cleaned_data.get("sort") if filters.is_bound and filters.is_valid() else ""
-    ordered = contracts.select_related("customer", "order").order_by(*SORTS[sort or "end"])
-    file_format = request.GET.get("export")
-    if file_format in FORMATS:
-        # Every contract listed, in the order chosen (not only this page).
-        return export_response(RenewalsDueTable(ordered), file_format, name="scadenzario-rinnovi")
-    counts = contracts.aggregate(
-        due=Count("pk"), ended=Count("pk", filter=Q(current_end__lt=today))
+    filterset = RenewalsDueFilter(
+        request.GET, queryset=Contract.objects.select_related("customer", "order")
     )
-    page = Paginator(ordered, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "filters": filters,
-        "page": page,
-        # The page's contracts only, in a fixed number of queries.
-        "proposals": plan_renewals(list(page.object_list)),
-        "counts": counts,
-        "within_days": within,
-        "today": today,
-    }
-    template = "crm_billing/renewals_due.html"
-    if request.htmx:
-        template += "#results"
-    return render(request, template, context)
+    return list_page(
+        request,
+        filterset=filterset,
+        table_class=RenewalsDueTable,
+        template="crm_billing/renewals_due.html",
+        export_name="scadenzario-rinnovi",
+        # Counted by the page only (an export never renders it).
+        context={
+            "ended_contracts": filtered(filterset).filter(current_end__lt=timezone.localdate())
+        },
+    )
 
 
 @function_required(MANAGE_CONTRACTS)
@@ -85,7 +52,7 @@ def renew_and_bill_preview(request):
     if selection.cleaned_data["mode"] == "selected":
         contracts = Contract.objects.filter(pk__in=selection.cleaned_data["contracts"])
     else:
-        contracts, _within = _filtered(selection.filters, timezone.localdate())
+        contracts = selection.filters.qs
     try:
         run = preview_renewal_run(contracts=contracts, actor=request.user)
     except DomainError as error:

@@ -10,14 +10,15 @@ function enableTooltips(root) {
 document.addEventListener("DOMContentLoaded", () => enableTooltips(document));
 document.addEventListener("htmx:afterSettle", (event) => enableTooltips(event.target));
 
-// A header checkbox with data-select-all="NAME" ticks or clears every checkbox NAME of its form.
+// A header checkbox with data-select-all="NAME" ticks or clears every checkbox NAME of its form
+// (those inside it and those outside that name it with their form attribute).
 document.addEventListener("change", (event) => {
   const master = event.target.closest("[data-select-all]");
   if (!master) return;
   const name = master.dataset.selectAll;
-  master.form.querySelectorAll(`input[type="checkbox"][name="${name}"]`).forEach((box) => {
-    box.checked = master.checked;
-  });
+  for (const box of master.form.elements) {
+    if (box.type === "checkbox" && box.name === name) box.checked = master.checked;
+  }
 });
 
 // A search box beside a dropdown asks the server with htmx as the user types; its own form

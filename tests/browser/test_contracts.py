@@ -162,6 +162,12 @@ def test_rinnova_e_fattura_of_the_ticked_rows_through_the_pages(page):
     ]
     log_in(page, "admin")
     page.goto(f"{page.base_url}/fatturazione/scadenzario/")
+    # The header's box ticks and clears every row of the page (the rows are outside the form).
+    boxes = page.locator("input[name=contracts]")
+    page.check("#select-all")
+    assert boxes.count() > 2 and all(box.is_checked() for box in boxes.all())
+    page.uncheck("#select-all")
+    assert not any(box.is_checked() for box in boxes.all())
     for contract in chosen:
         assert contract.pk > 10_000
         page.check(f"input[name=contracts][value='{contract.pk}']")

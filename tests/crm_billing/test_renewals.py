@@ -147,11 +147,17 @@ def test_the_scadenzario_costs_a_fixed_number_of_queries(
         )
     client.force_login(operator())
     due_page(client)
-    # 15: session, user, counts, the page's contracts, their renewals and orders, the
+    # 15: session, user, the two counts, the page's contracts, their renewals and orders, the
     # renewal defaults, the FOI table (once), and the page's chrome.
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(15) as captured:
         page = due_page(client)
-    assert page.status_code == 200 and len(page.context["proposals"]) == 25
+    rows = [row.record for row in page.context["table"].page.object_list]
+    assert page.status_code == 200 and len(rows) == 25
+    assert all(contract.proposal.price.amount >= 1500 for contract in rows)
+    # The window, the counts and the order read the stored current end: no query but the
+    # page's own renewals (by contract id) reads the renewals.
+    renewal_reads = [q["sql"] for q in captured.captured_queries if "contracts_renewal" in q["sql"]]
+    assert len(renewal_reads) == 1 and "IN (" in renewal_reads[0]
 
 
 def test_the_notice_deadline_and_tacit_renewal_are_shown_for_each_contract(client, last_cost_rule):

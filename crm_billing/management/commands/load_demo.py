@@ -358,6 +358,8 @@ class Command(BaseCommand):
             end_date=one_year_later(no_cost.end_date),
             cost=Decimal("1300.00"),
         )
+        # Renewals written directly, not by the services: their contracts' current end too.
+        Contract.objects.filter(pk__in=[old.pk, no_cost.pk]).store_current_end()
 
     def load_tickets(self, customers, users, today):
         """Tickets with activities in every combination: open and closed statuses, each
