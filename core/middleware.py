@@ -27,6 +27,9 @@ class ChosenLanguageMiddleware:
         return response
 
 
+REFRESHED = "_refreshed_at"  # the session key: when the session's expiry was last pushed on
+
+
 class IdleSessionMiddleware:
     """A session ends after SESSION_COOKIE_AGE idle seconds. Django's SESSION_SAVE_EVERY_REQUEST
     would write and commit the session row on every request only to push its expiry on; here
@@ -35,8 +38,6 @@ class IdleSessionMiddleware:
 
     Sits right after SessionMiddleware: the session is marked modified before it is saved."""
 
-    REFRESHED = "_refreshed_at"
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -44,11 +45,16 @@ class IdleSessionMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         # An empty session (anonymous, or just logged out) is not created or kept alive.
-        if session is not None and session.accessed and not session.is_empty():
-            now = int(time.time())
-            if now - session.get(self.REFRESHED, 0) >= settings.SESSION_REFRESH_SECONDS:
-                session[self.REFRESHED] = now
+        live = session is not None and session.accessed and not session.is_empty()
+        if live and time.time() - session.get(REFRESHED, 0) >= settings.SESSION_REFRESH_SECONDS:
+            session[REFRESHED] = int(time.time())
         return response
+
+
+def session_refreshed_at_login(sender, request, user, **kwargs):
+    """user_logged_in: the session is written at login anyway, so it counts as pushed on and
+    the first page after the login writes nothing."""
+    request.session[REFRESHED] = int(time.time())
 
 
 class NoStoreMiddleware:
