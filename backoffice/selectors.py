@@ -32,17 +32,15 @@ def order_lines_page(order: Order, number=None):
 
 
 def order_vat_summary(order: Order) -> money.VatSummary:
-    """The totals over every line of the order, summed by the database per VAT rate (two
-    queries, whatever the number of lines): the same figures as `Order.vat_summary()`, since
+    """The totals over every line of the order, summed by the database per VAT rate (one
+    query, whatever the number of lines): the same figures as `Order.vat_summary()`, since
     VAT is rounded once per rate on the sum of that rate's lines."""
-    taxable = dict(
-        order.lines.order_by()
-        .values("vat_rate")
-        .annotate(taxable=Sum("net_amount"))
-        .values_list("vat_rate", "taxable")
+    rates = (
+        VatRate.objects.filter(orderline__order=order)
+        .annotate(taxable=Sum("orderline__net_amount"))
+        .order_by()
     )
-    rates = VatRate.objects.in_bulk(taxable)
-    return money.vat_summary((rates[pk], amount) for pk, amount in taxable.items())
+    return money.vat_summary((rate, rate.taxable) for rate in rates)
 
 
 def order_events(order: Order) -> list[OrderEvent]:

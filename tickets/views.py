@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from tickets.forms import (
     TicketForm,
     contracts_of,
 )
-from tickets.models import Activity, Ticket
+from tickets.models import Activity, ActivityMaterial, Ticket
 from tickets.permissions import MANAGE_TICKETS
 from tickets.tables import TicketTable
 
@@ -42,7 +43,9 @@ def ticket_activities(ticket):
         ticket.activities.with_billing_state()
         .with_released_order()
         .select_related("status", "condition", "technician", "activity_type")
-        .prefetch_related("materials__product")
+        .prefetch_related(
+            Prefetch("materials", queryset=ActivityMaterial.objects.select_related("product"))
+        )
     )
     for activity in activities:
         activity.reason = activity.not_billable_reason()
@@ -51,7 +54,7 @@ def ticket_activities(ticket):
 
 def _ticket_page(request, ticket, form, tab="intervento", status=200):
     context = {"ticket": ticket, "form": form, "tab": tab}
-    if ticket is not None:
+    if tab == "intervento":  # the Dati tab shows the form alone
         context["activities"] = ticket_activities(ticket)
         context["billable_count"] = sum(1 for a in context["activities"] if not a.reason)
         context["packages"] = current_packages(ticket)
@@ -107,12 +110,15 @@ def ticket_detail(request, pk):
         Ticket.objects.select_related("customer", "technician", "contract"), pk=pk
     )
     tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
-    form = TicketForm(request.POST or None, instance=ticket)
     if request.method == "POST":
+        form = TicketForm(request.POST, instance=ticket)
         if _ticket_saved(form, request.user):
             messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
             return redirect(f"{ticket.get_absolute_url()}?tab=dati")
         return _ticket_page(request, ticket, form, tab="dati", status=422)
+    # The Intervento tab does not show the ticket's form: it is not even built (building it
+    # asks the database whether the ticket is billed).
+    form = TicketForm(instance=ticket) if tab == "dati" else None
     return _ticket_page(request, ticket, form, tab=tab)
 
 

@@ -1,11 +1,15 @@
 """Template tags every app uses: money and numbers the Italian way, the tooltip of a disabled
-button, page links that keep the filters, and the history of changes of a record."""
+button, page links that keep the filters, the history of changes of a record, and the options
+of a dropdown."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django import template
+from django.forms.utils import flatatt
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.functions import missing_function_message
 from core.history import record_history
@@ -26,6 +30,24 @@ def decimal2(value):
     if value in (None, ""):
         return ""
     return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+
+
+@register.simple_tag
+def select_options(optgroups):
+    """The <option>s of a select widget (templates/django/forms/widgets/select.html), written
+    here rather than through a template per option: a dropdown of customers or products has
+    hundreds, and the include costs more than the option."""
+    html = []
+    for group_name, options, _index in optgroups:
+        rendered = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((option["value"], flatatt(option["attrs"]), option["label"]) for option in options),
+        )
+        if group_name:
+            rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
+        html.append(rendered)
+    return mark_safe("".join(html))  # every part escaped by format_html
 
 
 @register.filter

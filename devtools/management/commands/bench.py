@@ -280,6 +280,7 @@ PAGES = {
     "renewal_page": ("orders of the customer", 20),
     "order_page": ("lines", 50),
     "configuration": ("products", 20),
+    "ticket_page": ("activities of the ticket", 20),
     "renewals_due": ("contracts due", 10_000),
 }
 
@@ -311,6 +312,8 @@ def measure_page(name, size, repeat):
         url = reverse("billing:renewals_due")
     elif name == "order_page":
         url = fixture.orders(1, lines=size)[0].get_absolute_url()
+    elif name == "ticket_page":
+        url = fixture.tickets(1, activities=size, on_site=True)[0].get_absolute_url()
     else:
         Product.objects.bulk_create(
             Product(code=f"BP{i}", description=f"P {i}", list_price=1, vat_rate=fixture.vat)
