@@ -180,7 +180,9 @@ def share_product_choices(contract_form, rate_form):
         (rate_form.fields["product"], [product for product in products if product.active]),
     ):
         empty = [("", field.empty_label)] if field.empty_label is not None else []
-        field.choices = empty + [(product.pk, field.label_from_instance(product)) for product in shown]
+        field.choices = empty + [
+            (product.pk, field.label_from_instance(product)) for product in shown
+        ]
 
 
 class ContractCancelForm(StyledForm, forms.Form):

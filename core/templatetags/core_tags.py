@@ -9,7 +9,6 @@ from django import template
 from django.forms.utils import flatatt
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from core.functions import missing_function_message
 from core.history import record_history
@@ -37,17 +36,20 @@ def select_options(optgroups):
     """The <option>s of a select widget (templates/django/forms/widgets/select.html), written
     here rather than through a template per option: a dropdown of customers or products has
     hundreds, and the include costs more than the option."""
-    html = []
-    for group_name, options, _index in optgroups:
+
+    def options(group_name, choices):
         rendered = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            ((option["value"], flatatt(option["attrs"]), option["label"]) for option in options),
+            ((option["value"], flatatt(option["attrs"]), option["label"]) for option in choices),
         )
         if group_name:
-            rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-        html.append(rendered)
-    return mark_safe("".join(html))  # every part escaped by format_html
+            return format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
+        return rendered
+
+    return format_html_join(
+        "", "{}", ((options(name, choices),) for name, choices, _index in optgroups)
+    )
 
 
 @register.filter
