@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -36,10 +37,15 @@ def ticket_list(request):
     )
 
 
-def ticket_activities(ticket):
-    """The Intervento tab: each activity with its billing state and, if any, why it is not
-    billable."""
-    activities = list(
+# The Intervento tab lists a ticket's activities this many at a time.
+ACTIVITIES_PER_PAGE = 50
+
+
+def ticket_activities(ticket, page=None):
+    """One page of the Intervento tab: each activity with its billing state and, if any, why it
+    is not billable. Three queries (the count, the page, their materials), whatever the number
+    of activities."""
+    activities = (
         ticket.activities.with_billing_state()
         .with_released_order()
         .select_related("status", "condition", "technician", "activity_type")
@@ -47,16 +53,16 @@ def ticket_activities(ticket):
             Prefetch("materials", queryset=ActivityMaterial.objects.select_related("product"))
         )
     )
-    for activity in activities:
+    shown = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(page)
+    for activity in shown:
         activity.reason = activity.not_billable_reason()
-    return activities
+    return shown
 
 
 def _ticket_page(request, ticket, form, tab="intervento", status=200):
     context = {"ticket": ticket, "form": form, "tab": tab}
     if tab == "intervento":  # the Dati tab shows the form alone
-        context["activities"] = ticket_activities(ticket)
-        context["billable_count"] = sum(1 for a in context["activities"] if not a.reason)
+        context["activities"] = ticket_activities(ticket, request.GET.get("page"))
         context["packages"] = current_packages(ticket)
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
@@ -107,7 +113,8 @@ def _ticket_saved(form, actor: Actor) -> bool:
 @function_required(MANAGE_TICKETS)
 def ticket_detail(request, pk):
     ticket = get_object_or_404(
-        Ticket.objects.select_related("customer", "technician", "contract"), pk=pk
+        Ticket.objects.select_related("customer", "technician", "contract").with_billable_count(),
+        pk=pk,
     )
     tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
     if request.method == "POST":

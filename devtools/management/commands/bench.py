@@ -280,7 +280,7 @@ PAGES = {
     "renewal_page": ("orders of the customer", 20),
     "order_page": ("lines", 50),
     "configuration": ("products", 20),
-    "ticket_page": ("activities of the ticket", 20),
+    "ticket_page": ("activities of the ticket", 50),
     "renewals_due": ("contracts due", 10_000),
 }
 
