@@ -31,24 +31,36 @@ def decimal2(value):
     return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
 
 
+def _options(choices):
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (choice["value"], flatatt(choice["attrs"]) if choice["attrs"] else "", choice["label"])
+            for choice in choices
+        ),
+    )
+
+
 @register.simple_tag
 def select_options(optgroups):
     """The <option>s of a select widget (templates/django/forms/widgets/select.html), written
     here rather than through a template per option: a dropdown of customers or products has
     hundreds, and the include costs more than the option."""
-
-    def options(group_name, choices):
-        rendered = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((option["value"], flatatt(option["attrs"]), option["label"]) for option in choices),
-        )
-        if group_name:
-            return format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-        return rendered
-
+    # Django makes a group of each option that is not in an <optgroup>.
+    if not any(name for name, _choices, _index in optgroups):
+        return _options(choice for _name, choices, _index in optgroups for choice in choices)
     return format_html_join(
-        "", "{}", ((options(name, choices),) for name, choices, _index in optgroups)
+        "",
+        "{}",
+        (
+            (
+                format_html('<optgroup label="{}">{}</optgroup>', name, _options(choices))
+                if name
+                else _options(choices),
+            )
+            for name, choices, _index in optgroups
+        ),
     )
 
 
