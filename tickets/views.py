@@ -49,8 +49,14 @@ def ticket_activities(ticket, page=None):
         ticket.activities.with_billing_state()
         .with_released_order()
         .select_related("status", "condition", "technician", "activity_type")
+        .order_by("date", "id")  # the model's ordering starts with the ticket's: a join
         .prefetch_related(
-            Prefetch("materials", queryset=ActivityMaterial.objects.select_related("product"))
+            # By id alone: the model's ordering ("activity", "id") would join the activities and
+            # their ticket again only to sort by the ticket's own ordering.
+            Prefetch(
+                "materials",
+                queryset=ActivityMaterial.objects.select_related("product").order_by("id"),
+            )
         )
     )
     shown = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(page)
