@@ -1,6 +1,7 @@
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,16 @@ class ContractForm(StyledForm, forms.ModelForm):
         self.fields["product"].queryset = Product.objects.filter(active=True) | (
             Product.objects.filter(pk=self.instance.product_id)
         )
+        # The order dropdown follows the customer chosen (htmx).
+        query = f"?contract={self.instance.pk}" if self.instance.pk else ""
+        self.fields["customer"].widget.attrs.update(
+            {
+                "hx-get": reverse("contracts:customer_orders") + query,
+                "hx-target": "#id_order",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }
+        )
         # The customer the dropdown belongs to: the one posted, else the contract's own.
         posted = self.data.get(self.add_prefix("customer"))
         customer_id = record_id(posted) if posted else self.instance.customer_id
@@ -157,6 +168,21 @@ class RenewalForm(StyledForm, forms.ModelForm):
             if clash:
                 self.add_error("start_date", clash)
         return cleaned
+
+
+def share_product_choices(contract_form, rate_form):
+    """The contract page's two product dropdowns from one read of the catalogue: the contract's
+    (the active products and its own) and the new rate's (the active ones). Their querysets
+    still validate what is posted."""
+    products = list(contract_form.fields["product"].queryset)
+    for field, shown in (
+        (contract_form.fields["product"], products),
+        (rate_form.fields["product"], [product for product in products if product.active]),
+    ):
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        field.choices = empty + [
+            (product.pk, field.label_from_instance(product)) for product in shown
+        ]
 
 
 class ContractCancelForm(StyledForm, forms.Form):

@@ -15,6 +15,7 @@ from contracts.forms import (
     ContractRateForm,
     PrepaidHoursForm,
     RenewalForm,
+    share_product_choices,
     show_linkable_orders,
 )
 from contracts.models import (
@@ -99,11 +100,13 @@ def contract_page(request, form, contract=None, status=200, *, rate_form=None, p
         "orders_shown": ORDERS_SHOWN,
     }
     if contract is not None:
+        rate_form = rate_form or ContractRateForm(contract=contract)
+        share_product_choices(form, rate_form)
         context.update(
             renewals=contract.renewals.select_related("order__order_type"),
             rates=contract.rates.select_related("product").order_by("product__code", "pk"),
             packages=contract.packages.with_usage().order_by("valid_from", "pk"),
-            rate_form=rate_form or ContractRateForm(contract=contract),
+            rate_form=rate_form,
             package_form=package_form or PrepaidHoursForm(contract=contract),
             prepaid_warning_percent=settings.PREPAID_HOURS_WARNING_PERCENT,
         )

@@ -1,4 +1,5 @@
-"""Form styling shared by every app (Bootstrap classes, Italian amounts), and the login form."""
+"""Form styling shared by every app (Bootstrap classes, Italian amounts, one field markup), and
+the login form."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -6,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
 from core.input import italian_number
@@ -26,6 +28,16 @@ def show_amounts_the_italian_way(form: forms.BaseForm) -> None:
             # A number input would reject the comma, so amounts are text inputs.
             field.widget.input_type = "text"
             field.widget.attrs.setdefault("inputmode", "decimal")
+
+
+class FormRenderer(TemplatesSetting):
+    """Every form of the project is rendered with one field markup, Bootstrap 5's (label,
+    widget, help text, errors): `{{ form }}` and `{{ form.field.as_field_group }}`. Its templates
+    are the project's, so they can also write Django's widgets leaner
+    (templates/django/forms/widgets)."""
+
+    form_template_name = "core/forms/form.html"
+    field_template_name = "core/forms/field.html"
 
 
 class StyledForm:
@@ -86,7 +98,7 @@ class StyledForm:
     def style_widgets(self):
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select form-select-sm" if self.small else "form-select"
@@ -95,7 +107,7 @@ class StyledForm:
             widget.attrs["class"] = css
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(StyledForm, AuthenticationForm):
     """Django's login form, with the user name's length enforced: an over-long name is refused
     by the form instead of reaching the login-failure log (axes) and the database."""
 

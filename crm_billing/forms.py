@@ -34,13 +34,7 @@ class FunctionChoiceField(forms.ModelMultipleChoiceField):
         return gettext(obj.name)
 
 
-class FunctionsFormMixin(StyledForm):
-    def style_widgets(self):
-        super().style_widgets()
-        self.fields["functions"].widget.attrs["class"] = "form-check-input"
-
-
-class UserCreateForm(FunctionsFormMixin, UserCreationForm):
+class UserCreateForm(StyledForm, UserCreationForm):
     functions = FunctionChoiceField()
 
     class Meta(UserCreationForm.Meta):
@@ -52,7 +46,7 @@ class UserCreateForm(FunctionsFormMixin, UserCreationForm):
         self.fields.pop("usable_password", None)
 
 
-class UserFunctionsForm(FunctionsFormMixin, forms.ModelForm):
+class UserFunctionsForm(StyledForm, forms.ModelForm):
     functions = FunctionChoiceField()
 
     class Meta:
@@ -200,11 +194,6 @@ class BillingProfileForm(StyledForm, forms.ModelForm):
             self.fields[name].validators.append(MaxValueValidator(MINUTES_IN_A_DAY))
             self.fields[name].widget.attrs.update(min=0, max=MINUTES_IN_A_DAY)
 
-    def style_widgets(self):
-        super().style_widgets()
-        if "renewal_pricing" in self.fields:
-            self.fields["renewal_pricing"].widget.attrs["class"] = "form-check-input"
-
 
 class TickedOrFilteredForm(forms.Form):
     """A bulk action's selection: the rows ticked on a list, or every row its filters match
@@ -314,7 +303,7 @@ class PriceIndexForm(StyledForm, forms.Form):
     )
 
 
-class PriceIndexImportForm(forms.Form):
+class PriceIndexImportForm(StyledForm, forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(

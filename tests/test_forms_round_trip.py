@@ -105,6 +105,7 @@ def world(db, admin_user):
 def pages(world):
     return [
         world["order"].get_absolute_url(),
+        world["order"].get_absolute_url() + "?header=edit",
         reverse("backoffice:order_cancel", args=[world["order"].pk]),
         reverse("backoffice:order_line_edit", args=[world["order"].pk, world["line"].pk]),
         world["contract"].get_absolute_url(),

@@ -1354,6 +1354,8 @@ def test_every_field_a_page_posts_is_fuzzed_and_back(client, world):
         if method == "get" and not name.startswith("admin:")
     ]
     paths.append(reverse("tickets:ticket_detail", args=[world.ticket.pk]) + "?tab=dati")
+    # The order's header form is on the page when asked for.
+    paths.append(reverse("backoffice:order_detail", args=[world.order.pk]) + "?header=edit")
     # The Scadenzario with a window wide enough to hold the world's contract: its "Rinnova".
     # With every filter set, as "all contracts listed" posts them along.
     scadenzario = {

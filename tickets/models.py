@@ -131,6 +131,20 @@ class TicketQuerySet(models.QuerySet):
     def with_billable_activities(self):
         return self.filter(Exists(Activity.objects.billable().filter(ticket=OuterRef("pk"))))
 
+    def with_billable_count(self):
+        """Annotate `billable_count`, the ticket's billable activities (Activity.billable): one
+        subquery."""
+        billable = Activity.objects.billable().filter(ticket=OuterRef("pk")).order_by()
+        return self.annotate(
+            billable_count=Coalesce(
+                Subquery(
+                    billable.annotate(n=Func(Value(1), function="COUNT")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
+
     def with_billable_summary(self):
         """Annotate `billable_count`, the ticket's billable activities (Activity.billable), and
         `billable_value`, an estimate of their hours' worth: hours × the price chain's unit
@@ -139,14 +153,7 @@ class TicketQuerySet(models.QuerySet):
         materials: the billing preview gives the real amounts. Two subqueries per row."""
         billable = Activity.objects.billable().filter(ticket=OuterRef("pk")).order_by()
         priced = billable.with_estimated_value()
-        return self.annotate(
-            billable_count=Coalesce(
-                Subquery(
-                    billable.annotate(n=Func(Value(1), function="COUNT")).values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
+        return self.with_billable_count().annotate(
             billable_value=Coalesce(
                 Subquery(
                     priced.annotate(total=_sum(F("estimated_value"), MONEY)).values("total"),

@@ -1,4 +1,6 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from tickets.forms import (
     TicketForm,
     contracts_of,
 )
-from tickets.models import Activity, Ticket
+from tickets.models import Activity, ActivityMaterial, Ticket
 from tickets.permissions import MANAGE_TICKETS
 from tickets.tables import TicketTable
 
@@ -35,25 +37,38 @@ def ticket_list(request):
     )
 
 
-def ticket_activities(ticket):
-    """The Intervento tab: each activity with its billing state and, if any, why it is not
-    billable."""
-    activities = list(
+# The Intervento tab lists a ticket's activities this many at a time.
+ACTIVITIES_PER_PAGE = 50
+
+
+def ticket_activities(ticket, page=None):
+    """One page of the Intervento tab: each activity with its billing state and, if any, why it
+    is not billable. Three queries (the count, the page, their materials), whatever the number
+    of activities."""
+    activities = (
         ticket.activities.with_billing_state()
         .with_released_order()
         .select_related("status", "condition", "technician", "activity_type")
-        .prefetch_related("materials__product")
+        .order_by("date", "id")  # the model's ordering starts with the ticket's: a join
+        .prefetch_related(
+            # By id alone: the model's ordering ("activity", "id") would join the activities and
+            # their ticket again only to sort by the ticket's own ordering.
+            Prefetch(
+                "materials",
+                queryset=ActivityMaterial.objects.select_related("product").order_by("id"),
+            )
+        )
     )
-    for activity in activities:
+    shown = Paginator(activities, ACTIVITIES_PER_PAGE).get_page(page)
+    for activity in shown:
         activity.reason = activity.not_billable_reason()
-    return activities
+    return shown
 
 
 def _ticket_page(request, ticket, form, tab="intervento", status=200):
     context = {"ticket": ticket, "form": form, "tab": tab}
-    if ticket is not None:
-        context["activities"] = ticket_activities(ticket)
-        context["billable_count"] = sum(1 for a in context["activities"] if not a.reason)
+    if tab == "intervento":  # the Dati tab shows the form alone
+        context["activities"] = ticket_activities(ticket, request.GET.get("page"))
         context["packages"] = current_packages(ticket)
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
@@ -104,15 +119,19 @@ def _ticket_saved(form, actor: Actor) -> bool:
 @function_required(MANAGE_TICKETS)
 def ticket_detail(request, pk):
     ticket = get_object_or_404(
-        Ticket.objects.select_related("customer", "technician", "contract"), pk=pk
+        Ticket.objects.select_related("customer", "technician", "contract").with_billable_count(),
+        pk=pk,
     )
     tab = "dati" if request.GET.get("tab") == "dati" else "intervento"
-    form = TicketForm(request.POST or None, instance=ticket)
     if request.method == "POST":
+        form = TicketForm(request.POST, instance=ticket)
         if _ticket_saved(form, request.user):
             messages.success(request, _("Ticket %(code)s saved.") % {"code": ticket.code})
             return redirect(f"{ticket.get_absolute_url()}?tab=dati")
         return _ticket_page(request, ticket, form, tab="dati", status=422)
+    # The Intervento tab does not show the ticket's form: it is not even built (building it
+    # asks the database whether the ticket is billed).
+    form = TicketForm(instance=ticket) if tab == "dati" else None
     return _ticket_page(request, ticket, form, tab=tab)
 
 

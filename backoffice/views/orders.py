@@ -70,7 +70,8 @@ def visible_order(request, pk):
 def _render_order(request, order, *, page=None, add_form=None, header_form=None, status=200):
     """The order page, or only its lines and totals for htmx. The lines are a read-only table,
     one page of them at a time (the totals are over all of them); a line is edited on its own
-    (`order_line_edit`). A new line that failed validation is shown with its errors."""
+    (`order_line_edit`). A new line that failed validation is shown with its errors; the
+    header's form only when given (asked for, or refused)."""
     add_form = add_form or forms.OrderLineForm(prefix="new")
     forms.share_line_choices([add_form])
     context = {
@@ -85,7 +86,7 @@ def _render_order(request, order, *, page=None, add_form=None, header_form=None,
         return render(request, "backoffice/order_detail.html#lines", context, status=status)
     transmissions = order_transmissions(order)
     context.update(
-        header_form=header_form or forms.OrderHeaderForm(instance=order),
+        header_form=header_form,  # shown when asked for (order_detail) or refused
         events=order_events(order),
         transmissions=transmissions,
         latest_transmission=transmissions[0] if transmissions else None,
@@ -114,7 +115,15 @@ def _render_line(request, order, line, *, form=None, status=200):
 
 @function_required(MANAGE_ORDERS)
 def order_detail(request, pk):
-    return _render_order(request, visible_order(request, pk))
+    order = visible_order(request, pk)
+    if request.GET.get("header") == "edit" and order.is_editable:
+        # The header's form, asked for by its button: in place (htmx), or on the page.
+        header_form = forms.OrderHeaderForm(instance=order)
+        if request.htmx:
+            context = {"order": order, "header_form": header_form}
+            return render(request, "backoffice/order_detail.html#header_edit", context)
+        return _render_order(request, order, header_form=header_form)
+    return _render_order(request, order)
 
 
 @function_required(MANAGE_ORDERS)

@@ -1,11 +1,14 @@
 """Template tags every app uses: money and numbers the Italian way, the tooltip of a disabled
-button, page links that keep the filters, and the history of changes of a record."""
+button, page links that keep the filters, the history of changes of a record, and the options
+of a dropdown."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django import template
+from django.forms.utils import flatatt
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
 
 from core.functions import missing_function_message
 from core.history import record_history
@@ -26,6 +29,39 @@ def decimal2(value):
     if value in (None, ""):
         return ""
     return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+
+
+def _options(choices):
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (choice["value"], flatatt(choice["attrs"]) if choice["attrs"] else "", choice["label"])
+            for choice in choices
+        ),
+    )
+
+
+@register.simple_tag
+def select_options(optgroups):
+    """The <option>s of a select widget (templates/django/forms/widgets/select.html), written
+    here rather than through a template per option: a dropdown of customers or products has
+    hundreds, and the include costs more than the option."""
+    # Django makes a group of each option that is not in an <optgroup>.
+    if not any(name for name, _choices, _index in optgroups):
+        return _options(choice for _name, choices, _index in optgroups for choice in choices)
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                format_html('<optgroup label="{}">{}</optgroup>', name, _options(choices))
+                if name
+                else _options(choices),
+            )
+            for name, choices, _index in optgroups
+        ),
+    )
 
 
 @register.filter

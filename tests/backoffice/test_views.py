@@ -194,6 +194,34 @@ def test_a_long_order_shows_its_lines_a_page_at_a_time_with_totals_over_all(
     assert "riga 119<" in last.content.decode()
 
 
+def test_the_header_form_is_fetched_when_asked_for_and_saves_as_before(bo_client, order):
+    page = bo_client.get(order.get_absolute_url()).content.decode()
+    assert 'name="deal_subject"' not in page  # its dropdowns are not read for every visit
+    assert 'href="?header=edit#header-edit"' in page and 'hx-get="?header=edit"' in page
+    fragment = bo_client.get(
+        order.get_absolute_url(), {"header": "edit"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in fragment and 'id="header-edit"' in fragment
+    assert 'name="deal_subject"' in fragment and 'name="payment_terms"' in fragment
+    # Without JS, the order page with the form in place.
+    full = bo_client.get(order.get_absolute_url(), {"header": "edit"}).content.decode()
+    assert "<html" in full and 'name="deal_subject"' in full
+    response = bo_client.post(
+        reverse("backoffice:order_header_update", args=[order.pk]),
+        {"date": "2026-03-02", "notes": "Consegna al piano terra"},
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.notes == "Consegna al piano terra" and str(order.date) == "2026-03-02"
+    # A refused header comes back with its form and the error, not hidden behind the button.
+    refused = bo_client.post(
+        reverse("backoffice:order_header_update", args=[order.pk]), {"date": "2.3.2026"}
+    )
+    assert refused.status_code == 422
+    assert 'name="deal_subject"' in refused.content.decode()
+    assert "date" in refused.context["header_form"].errors
+
+
 def test_edit_swaps_one_row_for_its_form_and_cancel_puts_the_row_back(bo_client, order):
     line = order.lines.get(position=1)
     edit = reverse("backoffice:order_line_edit", args=[order.pk, line.pk])

@@ -41,6 +41,24 @@ def test_backoffice_changes_a_quantity_and_sees_the_totals_change(page):
     assert "Gestione Ordini/Offerte (Back Office)" in page.inner_text("main")
 
 
+def test_the_header_form_opens_in_place_and_saves(page):
+    call_command("load_demo")
+    order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")
+    log_in(page, "backoffice")
+    page.goto(f"{page.base_url}{order.get_absolute_url()}")
+    expect(page.locator("#id_notes")).to_have_count(0)  # not rendered until asked for
+    page.click("#header-edit-button")  # htmx puts the form in place of the button
+    expect(page.locator("#id_notes")).to_be_visible()
+    assert "header=edit" not in page.url
+    page.fill("#id_date", "2026-03-02")
+    page.fill("#id_notes", "Consegna al piano terra")
+    page.click("text=Salva testata")
+    expect(page.locator("#messages")).to_contain_text("Testata ordine salvata.")
+    expect(page.locator("dl")).to_contain_text("02/03/2026")
+    order.refresh_from_db()
+    assert order.notes == "Consegna al piano terra"
+
+
 def test_a_refused_line_edit_is_shown_and_blocks_sending_until_corrected(page):
     call_command("load_demo")
     order = Order.objects.get(origin=Order.Origin.MANUAL, customer__code="C0001")

@@ -43,6 +43,26 @@ def test_intervento_tab_says_for_each_activity_why_it_is_not_billable(operator):
     assert ticket.activities.with_billing_state().get(pk=billable.pk).billed_order_number in body
 
 
+@pytest.mark.parametrize("extra", [0, 60])
+def test_a_long_ticket_shows_its_activities_a_page_at_a_time_and_counts_every_billable_one(
+    operator, django_assert_max_num_queries, extra
+):
+    configure_activity_case()
+    ticket = TicketFactory()
+    ActivityFactory(ticket=ticket, status=open_status())
+    ActivityFactory.create_batch(14 + extra, ticket=ticket)
+    with django_assert_max_num_queries(11):  # the same for 15 activities and 75
+        body = operator.get(ticket.get_absolute_url()).content.decode()
+    rows = body.count('<tr id="activity-')
+    assert rows == min(15 + extra, 50)
+    # "Crea Ordine" bills every billable activity of the ticket, not only those shown.
+    assert f"({14 + extra} attività)" in body
+    if extra:
+        second = operator.get(ticket.get_absolute_url(), {"page": "2"}).content.decode()
+        assert second.count('<tr id="activity-') == 25
+        assert f"({14 + extra} attività)" in second
+
+
 def test_a_billed_activity_cannot_be_deleted_nor_its_billed_fields_changed(operator):
     configure_activity_case()
     activity = ActivityFactory()

@@ -413,6 +413,11 @@ def _order_page(fixture, size):
     return fixture.orders(1, lines=size)[0].get_absolute_url()
 
 
+@page("ticket_page", "activities of the ticket", 50)
+def _ticket_page(fixture, size):
+    return fixture.tickets(1, activities=size, on_site=True)[0].get_absolute_url()
+
+
 @page("configuration", "products", 20)
 def _configuration(fixture, size):
     fixture.products(size)
