@@ -105,10 +105,14 @@ class SearchSelect(forms.Select):
     Options are written here, not by a template each (a dropdown's cost was its options)."""
 
     search = ""
+    shown = None  # () → the (value, label) listed: set by SearchableChoiceFilter
 
     def __init__(self, *, search_label, attrs=None):
         self.search_label = search_label
         super().__init__(attrs)
+
+    def listed(self):
+        return self.choices if self.shown is None else self.shown()
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
@@ -133,7 +137,7 @@ class SearchSelect(forms.Select):
             '<select name="{}"{}>{}</select>',
             name,
             flatatt({key: v for key, v in attrs.items() if key != "name"}),
-            options_html(self.choices, selected),
+            options_html(self.listed(), selected),
         )
         return format_html('<div class="input-group flex-nowrap">{}{}</div>', search, select)
 
@@ -153,15 +157,19 @@ class SearchableChoiceFilter(django_filters.ModelChoiceFilter):
         return reduce(or_, (Q(**{f"{field}__icontains": word}) for field in self.search_fields))
 
     def show_choices(self, field, data, *, name):
+        """Give the dropdown its search text and the rows it lists, read when it is rendered
+        (not for the htmx results or an export, which do not show it)."""
+        search, selected = search_text(data.get(f"{name}_q")), record_id(data.get(name))
+        field.widget.search = search
+        field.widget.shown = lambda: self.choices_shown(field, search, selected)
+
+    def choices_shown(self, field, search, selected) -> list:
         """Two queries at most, whatever the size of the table."""
-        search = search_text(data.get(f"{name}_q"))
         rows = field.queryset
         shown = list(matching_words(rows, search, self.word_matches)[:CHOICES_SHOWN])
-        selected = record_id(data.get(name))
         if selected and all(row.pk != selected for row in shown):
             shown += list(rows.filter(pk=selected))
-        field.widget.search = search
-        field.widget.choices = [("", field.empty_label)] + [
+        return [("", field.empty_label)] + [
             (row.pk, field.label_from_instance(row)) for row in shown
         ]
 

@@ -36,7 +36,7 @@ def list_page(
     options = request.GET.get("options")
     if options and filterset.searchable(options):
         field = filterset.form[options]
-        return HttpResponse(options_html(field.field.widget.choices, str(field.value() or "")))
+        return HttpResponse(options_html(field.field.widget.listed(), str(field.value() or "")))
     table = table_class(filtered(filterset), **(table_kwargs or {}))
     file_format = request.GET.get("export")
     exporting = file_format in FORMATS

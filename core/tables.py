@@ -16,7 +16,7 @@ from django.db import models
 from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.utils.formats import date_format, number_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRow
@@ -153,6 +153,8 @@ class CellReader:
         if td is None:  # attributes computed from the cell (django-tables2's current_*)
             self.bound_column.current_value, self.bound_column.current_record = content, record
             td = format_html("<td {}>", self.bound_column.attrs["td"].as_html())
+        if isinstance(content, str):  # most cells: nothing to localise
+            return f"{td}{conditional_escape(content)}</td>"
         return f"{td}{render_value_in_context(content, CELL_CONTEXT)}</td>"
 
     def _linked(self, content, value, record, row):

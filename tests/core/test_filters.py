@@ -4,6 +4,8 @@ others found by a search, any of them chosen by a link; their cost does not grow
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from backoffice.models import Customer
@@ -117,3 +119,13 @@ def test_the_technician_dropdown_lists_a_few_and_finds_the_others(admin):
         "---------",
         "tec024",
     ]
+
+
+def test_the_htmx_results_and_the_exports_do_not_read_the_dropdowns(admin):
+    make_customers(30)
+    url = reverse("tickets:ticket_list")
+    for params, headers in (({}, {"HX-Request": "true"}), ({"export": "csv"}, {})):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin.get(url, params, headers=headers)
+            assert b"".join(response.streaming_content) if response.streaming else response.content
+        assert not [q for q in queries.captured_queries if 'FROM "backoffice_customer"' in q["sql"]]
