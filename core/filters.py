@@ -2,7 +2,7 @@
 one search box each list has, and the choice among the rows of a table that grows (customers,
 users) whose dropdown lists a few of them and finds the others by a search."""
 
-from functools import reduce
+from functools import partial, reduce
 from operator import and_, or_
 
 import django_filters
@@ -27,8 +27,9 @@ class FilterForm(StyledForm, forms.Form):
 
 
 class FilterSet(django_filters.FilterSet):
-    """Subclasses declare their filters; the form is styled (Bootstrap, Italian amounts), and
-    the dropdowns of its SearchableChoiceFilters list the rows they show."""
+    """Subclasses declare their filters; the form is styled (Bootstrap, Italian amounts), its
+    dropdowns are core.filters.Select (options written in Python, rows read when rendered),
+    and those of its SearchableChoiceFilters list the few rows they show."""
 
     class Meta:
         form = FilterForm
@@ -37,9 +38,13 @@ class FilterSet(django_filters.FilterSet):
     def form(self):
         if not hasattr(self, "_form"):
             form = super().form
-            for name, filter_ in self.filters.items():
-                if isinstance(filter_, SearchableChoiceFilter):
-                    filter_.show_choices(form.fields[name], form.data, name=name)
+            for name, field in form.fields.items():
+                if isinstance(self.filters.get(name), SearchableChoiceFilter):
+                    self.filters[name].show_choices(field, form.data, name=name)
+                elif type(field.widget) is forms.Select:
+                    field.widget = Select(attrs=field.widget.attrs, choices=field.widget.choices)
+                    if isinstance(field, forms.ModelChoiceField):
+                        field.widget.shown = partial(model_choices, field)
         return self._form
 
     def searchable(self, name) -> bool:
@@ -98,26 +103,41 @@ def options_html(choices, selected) -> str:
     )
 
 
-class SearchSelect(forms.Select):
-    """A dropdown with its search box before it (`<name>_q`). As the user types, htmx fetches
-    the matching options from the list page itself (`?options=<name>`, core.lists.list_page);
-    without JavaScript the search is sent with the filters and the page lists the matches.
-    Options are written here, not by a template each (a dropdown's cost was its options)."""
+class Select(forms.Select):
+    """A filter's dropdown. Its options are written here, not by a template each (Django's
+    widget templates made a dropdown cost a tenth of a millisecond per option); `shown`, when
+    set, gives them, read only when the dropdown is rendered."""
 
-    search = ""
-    shown = None  # () → the (value, label) listed: set by SearchableChoiceFilter
-
-    def __init__(self, *, search_label, attrs=None):
-        self.search_label = search_label
-        super().__init__(attrs)
+    shown = None  # () → the (value, label) listed
 
     def listed(self):
         return self.choices if self.shown is None else self.shown()
 
     def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        select_id = attrs.get("id", f"id_{name}")
-        selected = "" if value is None else str(value)
+        choices = list(self.listed())
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)  # groups: Django's template
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options_html(choices, "" if value is None else str(value)),
+        )
+
+
+class SearchSelect(Select):
+    """A dropdown with its search box before it (`<name>_q`). As the user types, htmx fetches
+    the matching options from the list page itself (`?options=<name>`, core.lists.list_page);
+    without JavaScript the search is sent with the filters and the page lists the matches."""
+
+    search = ""
+
+    def __init__(self, *, search_label, attrs=None):
+        self.search_label = search_label
+        super().__init__(attrs)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select_id = (attrs or {}).get("id", f"id_{name}")
         search = format_html(
             '<input type="search" name="{}_q" value="{}" id="{}_q" class="{}" maxlength="60" '
             'aria-label="{}" placeholder="{}" hx-get="?options={}" hx-include="#{}" '
@@ -126,20 +146,22 @@ class SearchSelect(forms.Select):
             name,
             self.search,
             select_id,
-            attrs.get("class", "").replace("form-select", "form-control"),
+            self.attrs.get("class", "").replace("form-select", "form-control"),
             self.search_label,
             self.search_label,
             name,
             select_id,
             select_id,
         )
-        select = format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt({key: v for key, v in attrs.items() if key != "name"}),
-            options_html(self.listed(), selected),
-        )
+        select = super().render(name, value, attrs, renderer)
         return format_html('<div class="input-group flex-nowrap">{}{}</div>', search, select)
+
+
+def model_choices(field) -> list:
+    """A ModelChoiceField's choices read by one plain query (its own iterator opens a
+    server-side cursor on PostgreSQL: three round trips)."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    return empty + [(row.pk, field.label_from_instance(row)) for row in field.queryset]
 
 
 class SearchableChoiceFilter(django_filters.ModelChoiceFilter):
