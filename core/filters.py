@@ -140,6 +140,7 @@ class SearchSelect(Select):
         select_id = (attrs or {}).get("id", f"id_{name}")
         search = format_html(
             '<input type="search" name="{}_q" value="{}" id="{}_q" class="{}" maxlength="60" '
+            "data-choices-search "
             'aria-label="{}" placeholder="{}" hx-get="?options={}" hx-include="#{}" '
             'hx-target="#{}" hx-swap="innerHTML" hx-push-url="false" '
             'hx-trigger="input changed delay:300ms, search">',
