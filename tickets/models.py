@@ -237,12 +237,20 @@ class ActivityQuerySet(models.QuerySet):
         product = OuterRef("hours_product")
         # One row at most each (unique per contract / price list and product): no ordering,
         # whose joins were most of the time PostgreSQL took to plan the ticket list.
-        rate = ContractRate.objects.filter(
-            contract_id=OuterRef("ticket__contract_id"), product_id=product
-        ).order_by().values("unit_price")
-        listed = PriceListItem.objects.filter(
-            price_list_id=OuterRef("ticket__customer__price_list_id"), product_id=product
-        ).order_by().values("unit_price")
+        rate = (
+            ContractRate.objects.filter(
+                contract_id=OuterRef("ticket__contract_id"), product_id=product
+            )
+            .order_by()
+            .values("unit_price")
+        )
+        listed = (
+            PriceListItem.objects.filter(
+                price_list_id=OuterRef("ticket__customer__price_list_id"), product_id=product
+            )
+            .order_by()
+            .values("unit_price")
+        )
         list_price = Product.objects.filter(pk=product).order_by().values("list_price")
         # Prices × 100, the list price less the discount (in %): only products until the end.
         price_100 = Coalesce(
