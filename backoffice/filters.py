@@ -5,7 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import ERP_STATE_CHOICES, filter_by_erp_state
 from backoffice.models import Customer, Order, OrderType
-from core.filters import FilterSet, SearchFilter, date_filter
+from core.filters import FilterSet, SearchableChoiceFilter, SearchFilter, date_filter
+
+
+def customer_filter(**kwargs) -> SearchableChoiceFilter:
+    """The customer of a list's rows: a dropdown of a few customers, the others found by name
+    or code (a real office has thousands)."""
+    return SearchableChoiceFilter(
+        label=_("Customer"),
+        queryset=Customer.objects.only("pk", "name"),
+        search_fields=["name", "code"],
+        search_label=_("Search a customer (name or code)"),
+        **kwargs,
+    )
 
 
 class OrderFilter(FilterSet):
@@ -14,9 +26,7 @@ class OrderFilter(FilterSet):
         help_text=_("Order no., internal protocol, customer"),
     )
     order_type = django_filters.ModelChoiceFilter(label=_("Type"), queryset=OrderType.objects.all())
-    customer = django_filters.ModelChoiceFilter(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name")
-    )
+    customer = customer_filter()
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Order.Status.choices)
     origin = django_filters.ChoiceFilter(label=_("Source"), choices=Order.Origin.choices)
     erp_state = django_filters.ChoiceFilter(

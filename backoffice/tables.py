@@ -6,10 +6,12 @@ import django_filters
 import django_tables2 as tables
 from django.db import models
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import Transmission
+from backoffice.templatetags.backoffice_tags import erp_badge, status_badge
 from core.filters import FilterSet, SearchFilter
 from core.tables import BooleanColumn, DateColumn, MoneyColumn, NumberColumn, Table
 
@@ -36,18 +38,8 @@ class OrderTable(Table):
         order_by=("owner__first_name", "owner__username", "id"),
     )
     origin = tables.Column(verbose_name=_("Source"), order_by=("origin", "id"))
-    status = tables.TemplateColumn(
-        '{% include "backoffice/partials/status_badge.html" with order=record %}',
-        verbose_name=_("Status"),
-        order_by=("status", "id"),
-    )
-    erp_state = tables.TemplateColumn(
-        '{% if record.erp_state %}{% include "backoffice/partials/erp_badge.html" with '
-        "state=record.erp_state %}{% endif %}{% if record.erp_reference %} "
-        '<span class="small">{{ record.erp_reference }}</span>{% endif %}',
-        verbose_name=_("ERP"),
-        orderable=False,
-    )
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "id"))
+    erp_state = tables.Column(verbose_name=_("ERP"), orderable=False, empty_values=())
     erp_reference = tables.Column(verbose_name=_("ERP reference"), visible=False, empty_values=())
     total_net = MoneyColumn(verbose_name=_("Taxable amount"), visible=False)
     total_vat = MoneyColumn(verbose_name=_("VAT"), visible=False)
@@ -68,6 +60,15 @@ class OrderTable(Table):
     def value_origin(self, record):
         return record.get_origin_display()
 
+    def render_status(self, record):
+        return status_badge(record)
+
+    def render_erp_state(self, record):
+        badge = erp_badge(record.erp_state) if record.erp_state else ""
+        if not record.erp_reference:
+            return badge
+        return format_html('{} <span class="small">{}</span>', badge, record.erp_reference)
+
     def value_status(self, record):
         return record.get_status_display()
 
@@ -79,6 +80,27 @@ class OrderTable(Table):
 
     def value_erp_reference(self, record):
         return record.erp_reference or ""
+
+
+class DeleteColumn(tables.Column):
+    """The Delete button of a master-data record."""
+
+    def __init__(self, slug):
+        self.slug = slug
+        super().__init__(
+            verbose_name="",
+            orderable=False,
+            exclude_from_export=True,
+            empty_values=(),
+            attrs={"td": {"class": "text-end"}},
+        )
+
+    def render(self, record):
+        return format_html(
+            '<a href="{}" class="btn btn-sm btn-outline-danger">{}</a>',
+            reverse("backoffice:masterdata_delete", args=[self.slug, record.pk]),
+            _("Delete"),
+        )
 
 
 @cache
@@ -104,15 +126,7 @@ def master_data_table(kind) -> type[Table]:
             column = tables.Column(default="—", **options)
         attrs[name] = column
     if kind.deletable:
-        attrs["delete"] = tables.TemplateColumn(
-            "{% load i18n %}<a href=\"{% url 'backoffice:masterdata_delete' slug record.pk %}\" "
-            'class="btn btn-sm btn-outline-danger">{% translate "Delete" %}</a>',
-            verbose_name="",
-            orderable=False,
-            exclude_from_export=True,
-            extra_context={"slug": kind.slug},
-            attrs={"td": {"class": "text-end"}},
-        )
+        attrs["delete"] = DeleteColumn(kind.slug)
     attrs["Meta"] = type("Meta", (Table.Meta,), {"empty_text": _("Nothing found.")})
     return type(f"{model.__name__}Table", (Table,), attrs)
 

@@ -6,13 +6,9 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Customer
+from backoffice.filters import customer_filter
 from contracts.models import Contract
 from core.filters import FilterSet, IntegerFilter, SearchFilter, date_filter
-
-
-def _customers():
-    return Customer.objects.only("pk", "name")
 
 
 class ContractFilter(FilterSet):
@@ -20,7 +16,7 @@ class ContractFilter(FilterSet):
         fields=["number", "description", "customer__name", "customer__code", "order__number"],
         help_text=_("Contract no., description, customer, order no."),
     )
-    customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=_customers())
+    customer = customer_filter()
     state = django_filters.ChoiceFilter(
         label=_("State"), choices=Contract.State.choices, method="filter_state"
     )
@@ -63,9 +59,7 @@ class RenewalFilter(FilterSet):
         ],
         help_text=_("Contract no., customer, internal protocol"),
     )
-    customer = django_filters.ModelChoiceFilter(
-        label=_("Customer"), field_name="contract__customer", queryset=_customers()
-    )
+    customer = customer_filter(field_name="contract__customer")
     start_from = date_filter(_("Starting from"), "start_date", "gte")
     start_to = date_filter(_("Starting by"), "start_date", "lte")
     order = django_filters.ChoiceFilter(

@@ -2,9 +2,18 @@
 
 import django_tables2 as tables
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.models import Order
+from contracts.models import Contract
 from core.tables import BooleanColumn, DateColumn, MoneyColumn, Table
+
+STATE_BADGES = {
+    Contract.State.ACTIVE: "text-bg-success",
+    Contract.State.EXPIRED: "text-bg-secondary",
+    Contract.State.FUTURE: "text-bg-info",
+}
 
 
 def _order_number(order):
@@ -30,25 +39,13 @@ class ContractTable(Table):
     start_date = DateColumn(verbose_name=_("Start date"), visible=False)
     end_date = DateColumn(verbose_name=_("End date"), visible=False)
     current_end = DateColumn(verbose_name=_("Current end"), order_by=("current_end", "id"))
-    state = tables.TemplateColumn(
-        "{% with state=record.state %}<span class=\"badge {% if state == 'active' %}"
-        "text-bg-success{% elif state == 'expired' %}text-bg-secondary{% else %}text-bg-info"
-        '{% endif %}">{{ state.label }}</span>{% endwith %}',
-        verbose_name=_("State"),
-        orderable=False,
-    )
+    state = tables.Column(verbose_name=_("State"), orderable=False, empty_values=())
     tacit_renewal = BooleanColumn(verbose_name=_("Tacit renewal"), visible=False)
     cancelled_on = DateColumn(verbose_name=_("Cancellation date"), visible=False)
     customer_cost = MoneyColumn(
         verbose_name=_("Customer cost"), order_by=("customer_cost", "id"), default="—"
     )
-    order = tables.TemplateColumn(
-        "{% if record.order %}{{ record.order.number }}{% if record.order.status == 'cancelled' %}"
-        ' <span class="badge text-bg-dark">{{ record.order.get_status_display }}</span>'
-        "{% endif %}{% else %}—{% endif %}",
-        verbose_name=_("Order no."),
-        order_by=("order__number", "id"),
-    )
+    order = tables.Column(verbose_name=_("Order no."), order_by=("order__number", "id"))
 
     class Meta(Table.Meta):
         empty_text = _("No contract matches the filters.")
@@ -61,6 +58,21 @@ class ContractTable(Table):
 
     def value_period(self, record):
         return self.render_period(record)
+
+    def render_state(self, record):
+        state = record.state
+        return format_html(
+            '<span class="badge {}">{}</span>', STATE_BADGES.get(state, "text-bg-info"), state.label
+        )
+
+    def render_order(self, value):
+        if value.status != Order.Status.CANCELLED:
+            return value.number
+        return format_html(
+            '{} <span class="badge text-bg-dark">{}</span>',
+            value.number,
+            value.get_status_display(),
+        )
 
     def value_state(self, record):
         return record.state.label

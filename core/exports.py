@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tables2.rows import BoundRow
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -29,15 +28,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def table_rows(table) -> tuple[list[str], Iterator[list]]:
     """The header and the values (dates, Decimals, numbers, text) of every row of the table's
     data, in the table's order, read in chunks."""
-    columns = table.export_columns()
-    header = [str(column.header) for column in columns]
+    readers = table.export_readers()
+    header = [str(reader.bound_column.header) for reader in readers]
     data = table.data.data
     records = data.iterator(chunk_size=CHUNK_SIZE) if hasattr(data, "iterator") else iter(data)
 
     def rows():
         for record in records:
-            row = BoundRow(record, table=table)
-            yield [row.get_cell_value(column.name) for column in columns]
+            yield [reader.export_value(record) for reader in readers]
 
     return header, rows()
 

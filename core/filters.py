@@ -1,18 +1,25 @@
-"""The lists' filters: django-filter FilterSets whose form is styled as every form here, and
-the one search box each list has."""
+"""The lists' filters: django-filter FilterSets whose form is styled as every form here, the
+one search box each list has, and the choice among the rows of a table that grows (customers,
+users) whose dropdown lists a few of them and finds the others by a search."""
 
-from functools import reduce
+from functools import partial, reduce
 from operator import and_, or_
 
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import StyledForm
+from core.input import record_id, search_text
 
 DATE = {"type": "date"}
 SEARCH_MAX_LENGTH = 100
+# A SearchableChoiceFilter's dropdown lists this many rows (the first in order, or the first
+# matching its search), and the one chosen: its cost does not grow with the table.
+CHOICES_SHOWN = 20
 
 
 class FilterForm(StyledForm, forms.Form):
@@ -20,10 +27,28 @@ class FilterForm(StyledForm, forms.Form):
 
 
 class FilterSet(django_filters.FilterSet):
-    """Subclasses declare their filters; the form is styled (Bootstrap, Italian amounts)."""
+    """Subclasses declare their filters; the form is styled (Bootstrap, Italian amounts), its
+    dropdowns are core.filters.Select (options written in Python, rows read when rendered),
+    and those of its SearchableChoiceFilters list the few rows they show."""
 
     class Meta:
         form = FilterForm
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name, field in form.fields.items():
+                if isinstance(self.filters.get(name), SearchableChoiceFilter):
+                    self.filters[name].show_choices(field, form.data, name=name)
+                elif type(field.widget) is forms.Select:
+                    field.widget = Select(attrs=field.widget.attrs, choices=field.widget.choices)
+                    if isinstance(field, forms.ModelChoiceField):
+                        field.widget.shown = partial(model_choices, field)
+        return self._form
+
+    def searchable(self, name) -> bool:
+        return isinstance(self.filters.get(name), SearchableChoiceFilter)
 
 
 def date_filter(label, field_name, lookup_expr):
@@ -58,10 +83,118 @@ class SearchFilter(django_filters.CharFilter):
         return reduce(or_, matches)
 
     def filter(self, qs, value):
-        words = (value or "").split()
-        if not words:
-            return qs
-        return qs.filter(reduce(and_, (self.word_matches(word) for word in words)))
+        return matching_words(qs, value, self.word_matches)
+
+
+def matching_words(queryset, text, word_matches):
+    """The rows where every word of `text` matches (`word_matches(word)` → Q)."""
+    words = (text or "").split()
+    if not words:
+        return queryset
+    return queryset.filter(reduce(and_, (word_matches(word) for word in words)))
+
+
+def options_html(choices, selected) -> str:
+    """The <option>s of a dropdown; `selected` is the value chosen (text, as posted)."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if str(value) == selected else "", label) for value, label in choices),
+    )
+
+
+class Select(forms.Select):
+    """A filter's dropdown. Its options are written here, not by a template each (Django's
+    widget templates made a dropdown cost a tenth of a millisecond per option); `shown`, when
+    set, gives them, read only when the dropdown is rendered."""
+
+    shown = None  # () → the (value, label) listed
+
+    def listed(self):
+        return self.choices if self.shown is None else self.shown()
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = list(self.listed())
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)  # groups: Django's template
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options_html(choices, "" if value is None else str(value)),
+        )
+
+
+class SearchSelect(Select):
+    """A dropdown with its search box before it (`<name>_q`). As the user types, htmx fetches
+    the matching options from the list page itself (`?options=<name>`, core.lists.list_page);
+    without JavaScript the search is sent with the filters and the page lists the matches."""
+
+    search = ""
+
+    def __init__(self, *, search_label, attrs=None):
+        self.search_label = search_label
+        super().__init__(attrs)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select_id = (attrs or {}).get("id", f"id_{name}")
+        search = format_html(
+            '<input type="search" name="{}_q" value="{}" id="{}_q" class="{}" maxlength="60" '
+            "data-choices-search "
+            'aria-label="{}" placeholder="{}" hx-get="?options={}" hx-include="#{}" '
+            'hx-target="#{}" hx-swap="innerHTML" hx-push-url="false" '
+            'hx-trigger="input changed delay:300ms, search">',
+            name,
+            self.search,
+            select_id,
+            self.attrs.get("class", "").replace("form-select", "form-control"),
+            self.search_label,
+            self.search_label,
+            name,
+            select_id,
+            select_id,
+        )
+        select = super().render(name, value, attrs, renderer)
+        return format_html('<div class="input-group flex-nowrap">{}{}</div>', search, select)
+
+
+def model_choices(field) -> list:
+    """A ModelChoiceField's choices read by one plain query (its own iterator opens a
+    server-side cursor on PostgreSQL: three round trips)."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    return empty + [(row.pk, field.label_from_instance(row)) for row in field.queryset]
+
+
+class SearchableChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice among the rows of a table that grows (customers, users). Its dropdown lists
+    CHOICES_SHOWN rows, the first in the queryset's order or the first matching the words typed
+    in its search box (any of `search_fields`), and the one chosen; what is sent is validated
+    against the whole queryset, so a link with `?customer=<id>` works for any customer."""
+
+    def __init__(self, *, search_fields, search_label, **kwargs):
+        self.search_fields = search_fields
+        kwargs.setdefault("widget", SearchSelect(search_label=search_label))
+        super().__init__(**kwargs)
+
+    def word_matches(self, word) -> Q:
+        return reduce(or_, (Q(**{f"{field}__icontains": word}) for field in self.search_fields))
+
+    def show_choices(self, field, data, *, name):
+        """Give the dropdown its search text and the rows it lists, read when it is rendered
+        (not for the htmx results or an export, which do not show it)."""
+        search, selected = search_text(data.get(f"{name}_q")), record_id(data.get(name))
+        field.widget.search = search
+        field.widget.shown = lambda: self.choices_shown(field, search, selected)
+
+    def choices_shown(self, field, search, selected) -> list:
+        """Two queries at most, whatever the size of the table."""
+        rows = field.queryset
+        shown = list(matching_words(rows, search, self.word_matches)[:CHOICES_SHOWN])
+        if selected and all(row.pk != selected for row in shown):
+            shown += list(rows.filter(pk=selected))
+        return [("", field.empty_label)] + [
+            (row.pk, field.label_from_instance(row)) for row in shown
+        ]
 
 
 class IntegerFilter(django_filters.Filter):

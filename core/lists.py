@@ -1,12 +1,15 @@
 """A list page in a few lines: its FilterSet, its Table, sorting, pagination with the count,
-the htmx fragment, and the exports. The query string is the whole state of a list (filters,
-sort, page): a link, a reload or the back button show the same rows."""
+the htmx fragment, the exports, and the options of its searchable dropdowns. The query string
+is the whole state of a list (filters, sort, page): a link, a reload or the back button show
+the same rows."""
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
 
 from core.exports import FORMATS, export_response
+from core.filters import options_html
 
 
 def filtered(filterset):
@@ -28,7 +31,12 @@ def list_page(
     table_kwargs: dict | None = None,
 ):
     """Render the list (or its #results fragment for htmx), or, with ?export=csv|xlsx, every
-    filtered row in the current sort as a file."""
+    filtered row in the current sort as a file, or, with ?options=<filter>, the <option>s of
+    that searchable filter's dropdown for the text typed in its search box (htmx)."""
+    options = request.GET.get("options")
+    if options and filterset.searchable(options):
+        field = filterset.form[options]
+        return HttpResponse(options_html(field.field.widget.listed(), str(field.value() or "")))
     table = table_class(filtered(filterset), **(table_kwargs or {}))
     file_format = request.GET.get("export")
     exporting = file_format in FORMATS

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,33 +24,17 @@ class UserTable(Table):
         verbose_name=_("Name"), accessor="last_name", order_by=("last_name", "first_name", "id")
     )
     email = tables.Column(verbose_name=_("Email"))
-    functions = tables.TemplateColumn(
-        '{% load i18n %}{% if record.is_superuser %}<span class="badge text-bg-dark">'
-        '{% translate "all (administrator)" %}</span>{% endif %} '
-        "{% for perm in record.user_permissions.all %}"
-        '<span class="badge text-bg-secondary me-1">{% translate perm.name %}</span>{% endfor %}',
-        verbose_name=_("Functions"),
-        orderable=False,
-    )
-    is_active = tables.TemplateColumn(
-        '{% load i18n %}{% if record.is_active %}<span class="badge text-bg-success">'
-        '{% translate "active" %}</span>{% else %}<span class="badge text-bg-warning">'
-        '{% translate "deactivated" %}</span>{% endif %}',
-        verbose_name=_("Status"),
-        order_by=("is_active", "username"),
+    functions = tables.Column(verbose_name=_("Functions"), orderable=False, empty_values=())
+    is_active = tables.Column(
+        verbose_name=_("Status"), order_by=("is_active", "username"), empty_values=()
     )
     last_login = DateColumn(verbose_name=_("Last login"), visible=False)
     is_superuser = BooleanColumn(verbose_name=_("Administrator"), visible=False)
-    actions = tables.TemplateColumn(
-        "{% load i18n %}<a href=\"{% url 'administration:user_update' record.pk %}\" "
-        'class="btn btn-sm btn-outline-primary">{% translate "Functions" %}</a> '
-        "{% if record.is_active %}<a href=\"{% url 'administration:user_deactivate' record.pk %}\""
-        ' class="btn btn-sm btn-outline-danger">{% translate "Deactivate" %}</a>{% else %}'
-        "<a href=\"{% url 'administration:user_activate' record.pk %}\" "
-        'class="btn btn-sm btn-outline-success">{% translate "Reactivate" %}</a>{% endif %}',
+    actions = tables.Column(
         verbose_name="",
         orderable=False,
         exclude_from_export=True,
+        empty_values=(),
         attrs={"td": {"class": "text-end"}},
     )
 
@@ -62,6 +46,44 @@ class UserTable(Table):
 
     def value_name(self, record):
         return record.get_full_name()
+
+    def render_functions(self, record):
+        administrator = (
+            format_html(
+                '<span class="badge text-bg-dark">{}</span>', gettext("all (administrator)")
+            )
+            if record.is_superuser
+            else ""
+        )
+        badges = format_html_join(
+            "",
+            '<span class="badge text-bg-secondary me-1">{}</span>',
+            ((gettext(perm.name),) for perm in record.user_permissions.all()),
+        )
+        return format_html("{} {}", administrator, badges)
+
+    def render_is_active(self, record):
+        if record.is_active:
+            return format_html('<span class="badge text-bg-success">{}</span>', gettext("active"))
+        return format_html('<span class="badge text-bg-warning">{}</span>', gettext("deactivated"))
+
+    def render_actions(self, record):
+        functions = format_html(
+            '<a href="{}" class="btn btn-sm btn-outline-primary">{}</a>',
+            reverse("administration:user_update", args=[record.pk]),
+            gettext("Functions"),
+        )
+        if record.is_active:
+            url, css, label = "administration:user_deactivate", "danger", gettext("Deactivate")
+        else:
+            url, css, label = "administration:user_activate", "success", gettext("Reactivate")
+        switch = format_html(
+            '<a href="{}" class="btn btn-sm btn-outline-{}">{}</a>',
+            reverse(url, args=[record.pk]),
+            css,
+            label,
+        )
+        return format_html("{} {}", functions, switch)
 
     def value_functions(self, record):
         names = [gettext(perm.name) for perm in record.user_permissions.all()]

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Customer
-from core.filters import FilterSet, SearchFilter, date_filter
+from backoffice.filters import customer_filter
+from core.filters import FilterSet, SearchableChoiceFilter, SearchFilter, date_filter
 
 TICKET_CODE = re.compile(r"^(?:SEG-?)?0*(\d{1,12})$", re.IGNORECASE)
 
@@ -33,15 +33,18 @@ class TicketFilter(FilterSet):
         exact=_ticket_code,
         help_text=_("Ticket no., subject, customer, contract"),
     )
-    customer = django_filters.ModelChoiceFilter(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name")
-    )
+    customer = customer_filter()
     state = django_filters.ChoiceFilter(
         label=_("State"), choices=STATE_CHOICES, method="filter_state"
     )
     opened_from = date_filter(_("Opened from"), "opened_on", "gte")
     opened_to = date_filter(_("Opened to"), "opened_on", "lte")
-    technician = django_filters.ModelChoiceFilter(label=_("Technician"), queryset=_technicians())
+    technician = SearchableChoiceFilter(
+        label=_("Technician"),
+        queryset=_technicians(),
+        search_fields=["username", "first_name", "last_name"],
+        search_label=_("Search a technician"),
+    )
     to_bill = django_filters.BooleanFilter(
         label=_("With activities to be billed"),
         widget=forms.CheckboxInput,

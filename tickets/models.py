@@ -242,13 +242,23 @@ class ActivityQuerySet(models.QuerySet):
         × its product's unit price by the price chain, to the cent. See
         TicketQuerySet.with_billable_summary."""
         product = OuterRef("hours_product")
-        rate = ContractRate.objects.filter(
-            contract_id=OuterRef("ticket__contract_id"), product_id=product
-        ).values("unit_price")[:1]
-        listed = PriceListItem.objects.filter(
-            price_list_id=OuterRef("ticket__customer__price_list_id"), product_id=product
-        ).values("unit_price")[:1]
-        list_price = Product.objects.filter(pk=product).values("list_price")[:1]
+        # One row at most each (unique per contract / price list and product): no ordering,
+        # whose joins were most of the time PostgreSQL took to plan the ticket list.
+        rate = (
+            ContractRate.objects.filter(
+                contract_id=OuterRef("ticket__contract_id"), product_id=product
+            )
+            .order_by()
+            .values("unit_price")
+        )
+        listed = (
+            PriceListItem.objects.filter(
+                price_list_id=OuterRef("ticket__customer__price_list_id"), product_id=product
+            )
+            .order_by()
+            .values("unit_price")
+        )
+        list_price = Product.objects.filter(pk=product).order_by().values("list_price")
         # Prices × 100, the list price less the discount (in %): only products until the end.
         price_100 = Coalesce(
             Subquery(rate, output_field=MONEY) * 100,

@@ -28,6 +28,23 @@ document.addEventListener("submit", (event) => {
   if (event.target.matches("form[data-search-form]")) event.preventDefault();
 });
 
+// A dropdown's search box (data-choices-search, core.filters.SearchSelect) fetches that
+// dropdown's options as the user types. What it holds filters no row, so neither leaving it
+// (change) nor Enter in it refreshes the list around it: a refresh would also undo what was
+// chosen below the filters ("all filtered tickets"). Without script, Enter sends the search.
+document.addEventListener(
+  "change",
+  (event) => {
+    if (event.target.matches("[data-choices-search]")) event.stopPropagation();
+  },
+  true,
+);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches("[data-choices-search]")) {
+    event.preventDefault();
+  }
+});
+
 // An htmx request the server refused with anything but a 422 (which is swapped: a form shown
 // again with its errors) must not pass unnoticed: say so where the messages are.
 document.addEventListener("htmx:responseError", (event) => {

@@ -10,6 +10,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from backoffice.models import Customer
+from core.filters import CHOICES_SHOWN
 from tests.browser.conftest import log_in
 from tickets.models import Ticket
 
@@ -66,3 +68,39 @@ def test_search_sort_and_export_the_ticket_list(page):
     assert values[1][opened].date() == first.opened_on
     count = header.index("Attività fatturabili")
     assert all(isinstance(row[count], int) for row in values[1:])
+
+
+def test_the_customer_filter_finds_a_customer_not_listed_by_typing(page):
+    """Of a real office's thousands of customers the dropdown lists a few: typing in its search
+    box brings the others (htmx), choosing one filters the list, and the address says so."""
+    call_command("load_demo")
+    Customer.objects.bulk_create(
+        Customer(code=f"K{n:05}", name=f"Azienda {n:05}") for n in range(CHOICES_SHOWN + 5)
+    )
+    ticket = Ticket.objects.select_related("customer").order_by("customer__name").last()
+    log_in(page, "admin")
+    page.goto(f"{page.base_url}/segnalazioni/")
+    choices = page.locator("#id_customer option")
+    expect(choices).to_have_count(CHOICES_SHOWN + 1)
+    expect(page.locator(f"#id_customer option[value='{ticket.customer_id}']")).to_have_count(0)
+    page.fill("#id_customer_q", ticket.customer.name)
+    expect(page.locator(f"#id_customer option[value='{ticket.customer_id}']")).to_have_count(1)
+    assert "options=" not in page.url  # the search is not the list's address
+    page.select_option("#id_customer", str(ticket.customer_id))
+    expect(page).to_have_url(re.compile(rf"customer={ticket.customer_id}"))
+    assert "options=" not in page.url
+    expected = Ticket.objects.filter(customer=ticket.customer).count()
+    expect(page.locator("#results tbody tr")).to_have_count(min(expected, 25))
+    # What the search box holds filters no row: leaving it, or Enter in it, does not refresh
+    # the list (which would undo a choice made below the filters).
+    page.check("#mode-filtered")
+    page.fill("#id_customer_q", "Azienda")
+    page.press("#id_customer_q", "Enter")
+    page.press("#id_customer_q", "Tab")
+    # The matches, and the customer chosen (not one of them).
+    expect(page.locator("#id_customer option")).to_have_count(CHOICES_SHOWN + 2)
+    expect(page.locator("#mode-filtered")).to_be_checked()
+    expect(page.locator("#results tbody tr")).to_have_count(min(expected, 25))
+    # A reload shows the customer chosen.
+    page.reload()
+    expect(page.locator("#id_customer")).to_have_value(str(ticket.customer_id))
