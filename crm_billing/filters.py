@@ -4,7 +4,7 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.models import Customer
+from backoffice.filters import customer_filter
 from core.filters import FilterSet, IntegerFilter, SearchFilter
 
 
@@ -50,9 +50,7 @@ class RenewalsDueFilter(FilterSet):
         min_value=0,
         max_value=3650,
     )
-    customer = django_filters.ModelChoiceFilter(
-        label=_("Customer"), queryset=Customer.objects.only("pk", "name")
-    )
+    customer = customer_filter()
     q = SearchFilter(fields=["number", "customer__name"], help_text=_("Contract no., customer"))
 
     def __init__(self, data=None, *args, **kwargs):

@@ -17,6 +17,7 @@ LISTS = [
     reverse("backoffice:order_list"),
     reverse("contracts:contract_list"),
     reverse("contracts:renewal_list"),
+    reverse("billing:renewals_due"),
 ]
 
 
