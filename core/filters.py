@@ -8,12 +8,12 @@ from operator import and_, or_
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import StyledForm
 from core.input import record_id, search_text
+from core.templatetags.core_tags import select_options
 
 DATE = {"type": "date"}
 SEARCH_MAX_LENGTH = 100
@@ -28,7 +28,7 @@ class FilterForm(StyledForm, forms.Form):
 
 class FilterSet(django_filters.FilterSet):
     """Subclasses declare their filters; the form is styled (Bootstrap, Italian amounts), its
-    dropdowns are core.filters.Select (options written in Python, rows read when rendered),
+    dropdowns are core.filters.Select (rows read when rendered),
     and those of its SearchableChoiceFilters list the few rows they show."""
 
     class Meta:
@@ -94,35 +94,25 @@ def matching_words(queryset, text, word_matches):
     return queryset.filter(reduce(and_, (word_matches(word) for word in words)))
 
 
-def options_html(choices, selected) -> str:
-    """The <option>s of a dropdown; `selected` is the value chosen (text, as posted)."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) == selected else "", label) for value, label in choices),
-    )
-
-
 class Select(forms.Select):
-    """A filter's dropdown. Its options are written here, not by a template each (Django's
-    widget templates made a dropdown cost a tenth of a millisecond per option); `shown`, when
-    set, gives them, read only when the dropdown is rendered."""
+    """A filter's dropdown: `shown`, when set, gives its (value, label) options, read only when
+    it is rendered (the htmx results and the exports do not show it). Its options are written
+    by the project's select template in one go (core_tags.select_options)."""
 
     shown = None  # () → the (value, label) listed
 
-    def listed(self):
-        return self.choices if self.shown is None else self.shown()
+    def _list_shown(self):
+        if self.shown is not None:
+            self.choices = list(self.shown())
 
-    def render(self, name, value, attrs=None, renderer=None):
-        choices = list(self.listed())
-        if any(isinstance(label, (list, tuple)) for _, label in choices):
-            return super().render(name, value, attrs, renderer)  # groups: Django's template
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            options_html(choices, "" if value is None else str(value)),
-        )
+    def get_context(self, name, value, attrs):
+        self._list_shown()
+        return super().get_context(name, value, attrs)
+
+    def options(self, name, value) -> str:
+        """The <option>s alone, for the htmx search of a SearchSelect (core.lists.list_page)."""
+        self._list_shown()
+        return select_options(self.optgroups(name, self.format_value(value)))
 
 
 class SearchSelect(Select):

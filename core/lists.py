@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django_tables2 import RequestConfig
 
 from core.exports import FORMATS, export_response
-from core.filters import options_html
 
 
 def filtered(filterset):
@@ -36,7 +35,7 @@ def list_page(
     options = request.GET.get("options")
     if options and filterset.searchable(options):
         field = filterset.form[options]
-        return HttpResponse(options_html(field.field.widget.listed(), str(field.value() or "")))
+        return HttpResponse(field.field.widget.options(field.html_name, field.value()))
     table = table_class(filtered(filterset), **(table_kwargs or {}))
     file_format = request.GET.get("export")
     exporting = file_format in FORMATS
