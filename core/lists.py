@@ -4,8 +4,10 @@ is the whole state of a list (filters, sort, page): a link, a reload or the back
 the same rows."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from core.exports import FORMATS, export_response
@@ -38,11 +40,15 @@ def list_page(
         return HttpResponse(field.field.widget.options(field.html_name, field.value()))
     table = table_class(filtered(filterset), **(table_kwargs or {}))
     file_format = request.GET.get("export")
-    exporting = file_format in FORMATS
+    refused = file_format in FORMATS and filterset.is_bound and not filterset.is_valid()
+    exporting = file_format in FORMATS and not refused
     paginate = False if exporting else {"per_page": settings.PAGE_SIZE}
     RequestConfig(request, paginate=paginate).configure(table)
     if exporting:
         return export_response(table, file_format, name=export_name)
+    if refused:
+        # Not a file without rows: the page, with what is wrong in the filters.
+        messages.error(request, _("Nothing was exported: some filters are not valid."))
     page_context = {
         "filterset": filterset,
         "filters": filterset.form,
@@ -52,4 +58,4 @@ def list_page(
     }
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return render(request, template, page_context)
+    return render(request, template, page_context, status=422 if refused else 200)
