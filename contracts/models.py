@@ -172,6 +172,9 @@ class Contract(models.Model):
                 name="contract_due_for_renewal",
                 condition=Q(cancelled_on__isnull=True),
             ),
+            # The contract list's default order: its first page read in index order, not by
+            # sorting every contract.
+            models.Index(fields=["-start_date", "number"], name="contract_list_order"),
         ]
         permissions = [("manage_contracts", _("Post-sales contracts management"))]
 
@@ -295,6 +298,10 @@ class Renewal(models.Model):
                 fields=["contract", "start_date"], name="renewal_one_per_start_date"
             ),
             models.UniqueConstraint(fields=["order"], name="renewal_one_per_order"),
+        ]
+        indexes = [
+            # The Rinnovi list's order (newest first): its first page read in index order.
+            models.Index(fields=["-start_date", "-id"], name="renewal_list_order"),
         ]
 
     def __str__(self):
