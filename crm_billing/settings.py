@@ -159,7 +159,8 @@ AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 # Sessions end after 30 idle minutes: core.middleware.IdleSessionMiddleware pushes the expiry on
 # at most once a minute (not a write on every request, as SESSION_SAVE_EVERY_REQUEST would do).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_REFRESH_SECONDS = 60
+# Half the idle time when that is shorter than two minutes, so an active session never lapses.
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Security -------------------------------------------------------------------------------

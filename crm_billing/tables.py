@@ -183,6 +183,9 @@ class RenewalsDueTable(Table):
         ended = _badge(gettext("ended"), "warning") if value < self.today else ""
         return format_html("{}{}", date_format(value, "SHORT_DATE_FORMAT"), ended)
 
+    def value_end(self, value):
+        return value  # exports get the date itself, not the page's badge
+
     def render_proposed_period(self, record):
         proposal = record.proposal
         return format_html(

@@ -127,6 +127,13 @@ def test_the_scadenzario_exports_every_contract_listed_in_its_order(operator):
     assert 'id="export-csv"' in operator.get(url).content.decode()
     rows = csv_export(operator, url, {"sort": "end"})
     assert [row["Num. Contratto"] for row in rows] == [first.number, second.number]
+    # An ended contract's end: the date itself, not the page's "scaduto" badge.
+    ended = ContractFactory(start_date=today - timedelta(400), end_date=today - timedelta(3))
+    rows = {row["Num. Contratto"]: row for row in csv_export(operator, url, {"sort": "end"})}
+    assert rows[ended.number]["Fine del periodo in corso"] == (today - timedelta(3)).strftime(
+        "%d/%m/%Y"
+    )
+    rows = [rows[first.number], rows[second.number]]
     notice = (today + timedelta(5) - timedelta(30)).strftime("%d/%m/%Y")
     assert rows[0]["Termine per la disdetta"] == notice
     assert rows[1]["Costo al cliente"] == "1.999,00"

@@ -253,6 +253,13 @@ def test_an_export_with_invalid_filters_shows_the_page_with_what_is_wrong(operat
     assert "Aperta dal" in page and "alert-warning" in page  # the filter and its error
 
 
+def test_while_a_filter_is_not_valid_the_export_buttons_are_disabled_with_the_reason(operator):
+    page = operator.get(URL, {"opened_from": "not a date"}).content.decode()
+    assert 'id="export-csv" disabled' in page and 'id="export-xlsx" disabled' in page
+    assert "Correggi i filtri per esportare." in page and "export=csv" not in page
+    assert "export=csv" in operator.get(URL).content.decode()
+
+
 def test_the_export_needs_the_list_function(client, make_user):
     TicketFactory()
     client.force_login(make_user())
