@@ -201,9 +201,10 @@ def _xlsx_value(cell):
     if isinstance(value, str):
         return value.strip()
     zeros = getattr(cell, "number_format", "") or ""
-    whole = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-    if whole and float(value).is_integer() and set(zeros) == {"0"}:
-        return str(int(value)).zfill(len(zeros))
+    if isinstance(value, int | float) and not isinstance(value, bool) and set(zeros) == {"0"}:
+        number = Decimal(str(value))
+        if number >= 0 and number == number.to_integral_value():
+            return str(int(number)).zfill(len(zeros))
     return value
 
 
