@@ -14,7 +14,7 @@ from contracts.models import (
     Renewal,
     orders_linked_elsewhere,
 )
-from core.forms import StyledForm
+from core.forms import StyledForm, choices_of, few_and_selected
 from core.input import record_id, search_text
 
 DATE_WIDGET = {"type": "date"}
@@ -47,13 +47,9 @@ def show_linkable_orders(field, *, selected=None, search=""):
     orders, search = field.queryset, search_text(search)
     if search:
         orders = orders.filter(Q(number__icontains=search) | Q(protocol__icontains=search))
-    shown = list(orders[:ORDERS_SHOWN])
     selected = record_id(selected) if selected not in (None, "") else None
-    if selected and all(order.pk != selected for order in shown):
-        shown += list(field.queryset.filter(pk=selected))
-    field.widget.choices = [("", field.empty_label)] + [
-        (order.pk, field.label_from_instance(order)) for order in shown
-    ]
+    shown = few_and_selected(field, orders, shown=ORDERS_SHOWN, selected=selected)
+    field.widget.choices = choices_of(field, shown)
 
 
 class ContractForm(StyledForm, forms.ModelForm):
@@ -179,10 +175,7 @@ def share_product_choices(contract_form, rate_form):
         (contract_form.fields["product"], products),
         (rate_form.fields["product"], [product for product in products if product.active]),
     ):
-        empty = [("", field.empty_label)] if field.empty_label is not None else []
-        field.choices = empty + [
-            (product.pk, field.label_from_instance(product)) for product in shown
-        ]
+        field.choices = choices_of(field, shown)
 
 
 class ContractCancelForm(StyledForm, forms.Form):

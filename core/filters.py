@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import StyledForm
+from core.forms import StyledForm, choices_of, few_and_selected
 from core.input import record_id, search_text
 from core.templatetags.core_tags import select_options
 
@@ -151,8 +151,7 @@ class SearchSelect(Select):
 def model_choices(field) -> list:
     """A ModelChoiceField's choices read by one plain query (its own iterator opens a
     server-side cursor on PostgreSQL: three round trips)."""
-    empty = [] if field.empty_label is None else [("", field.empty_label)]
-    return empty + [(row.pk, field.label_from_instance(row)) for row in field.queryset]
+    return choices_of(field, field.queryset)
 
 
 class SearchableChoiceFilter(django_filters.ModelChoiceFilter):
@@ -178,13 +177,9 @@ class SearchableChoiceFilter(django_filters.ModelChoiceFilter):
 
     def choices_shown(self, field, search, selected) -> list:
         """Two queries at most, whatever the size of the table."""
-        rows = field.queryset
-        shown = list(matching_words(rows, search, self.word_matches)[:CHOICES_SHOWN])
-        if selected and all(row.pk != selected for row in shown):
-            shown += list(rows.filter(pk=selected))
-        return [("", field.empty_label)] + [
-            (row.pk, field.label_from_instance(row)) for row in shown
-        ]
+        matching = matching_words(field.queryset, search, self.word_matches)
+        rows = few_and_selected(field, matching, shown=CHOICES_SHOWN, selected=selected)
+        return choices_of(field, rows)
 
 
 class IntegerFilter(django_filters.Filter):

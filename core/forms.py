@@ -40,6 +40,22 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "core/forms/field.html"
 
 
+def choices_of(field: forms.ModelChoiceField, rows) -> list[tuple]:
+    """A model choice field's (value, label) choices for `rows`: its empty label first."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    return empty + [(row.pk, field.label_from_instance(row)) for row in rows]
+
+
+def few_and_selected(field: forms.ModelChoiceField, matching, *, shown: int, selected) -> list:
+    """The first `shown` of `matching` (the field's rows, maybe narrowed by a search) and the
+    selected one when it is not among them, if the field allows it: what a dropdown of a table
+    that grows lists (two queries at most), while the field still validates any of its rows."""
+    few = list(matching[:shown])
+    if selected and all(row.pk != selected for row in few):
+        few += list(field.queryset.filter(pk=selected))
+    return few
+
+
 class StyledForm:
     """Bootstrap classes on every widget and Italian amounts, for forms rendered field by field.
     Subclasses adjust their fields in setup_fields(), before the styling is applied."""
