@@ -8,9 +8,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from backoffice import documents, forms
-from backoffice.exceptions import AmountTooLarge
+from backoffice.exceptions import AmountTooLarge, OrderNotEditable
 from backoffice.filters import OrderFilter
 from backoffice.permissions import MANAGE_ORDERS
 from backoffice.selectors import (
@@ -116,7 +117,12 @@ def _render_line(request, order, line, *, form=None, status=200):
 @function_required(MANAGE_ORDERS)
 def order_detail(request, pk):
     order = visible_order(request, pk)
-    if request.GET.get("header") == "edit" and order.is_editable:
+    if request.GET.get("header") == "edit" and not order.is_editable:
+        # Asked from a page left open while the order was sent: the page again, as it is now
+        # (with htmx a whole reload, not the page inside the header's card).
+        messages.error(request, OrderNotEditable.default_message)
+        return HttpResponseClientRefresh() if request.htmx else redirect(order)
+    if request.GET.get("header") == "edit":
         # The header's form, asked for by its button: in place (htmx), or on the page.
         header_form = forms.OrderHeaderForm(instance=order)
         if request.htmx:

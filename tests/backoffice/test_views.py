@@ -222,6 +222,20 @@ def test_the_header_form_is_fetched_when_asked_for_and_saves_as_before(bo_client
     assert "date" in refused.context["header_form"].errors
 
 
+def test_the_header_form_of_an_order_sent_meanwhile_reloads_the_page_with_the_reason(
+    bo_client, order
+):
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.SENT)
+    stale = bo_client.get(
+        order.get_absolute_url(), {"header": "edit"}, headers={"HX-Request": "true"}
+    )
+    assert stale.status_code == 200 and stale["HX-Refresh"] == "true"
+    page = bo_client.get(order.get_absolute_url(), {"header": "edit"}, follow=True)
+    text = page.content.decode()
+    assert 'name="deal_subject"' not in text
+    assert "L&#x27;ordine non può più essere modificato: non è in bozza." in text
+
+
 def test_edit_swaps_one_row_for_its_form_and_cancel_puts_the_row_back(bo_client, order):
     line = order.lines.get(position=1)
     edit = reverse("backoffice:order_line_edit", args=[order.pk, line.pk])
